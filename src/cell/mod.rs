@@ -1,0 +1,186 @@
+//! Level 2: a cell knows one time step, and nothing about sequences.
+//!
+//! Every cell here computes its step in two parts, as Keras's cells do:
+//!
+//! 1. the **input projection** `xw = x_t · kernel + bias`, which does not
+//!    depend on the previous state, and
+//! 2. the **recurrence** ([`Cell::recur`]), which adds `h_{t-1} ·
+//!    recurrent_kernel` and applies the gates.
+//!
+//! The loop wrapper [`crate::rnn::Rnn`] projects one step at a time; the
+//! fused layers of [`crate::layers`] project every step with one matrix
+//! product first. Both then call the same [`Cell::recur`], so they agree.
+//!
+//! The output of a step is always its first state, `h`.
+
+mod gru;
+mod lstm;
+mod simple;
+
+pub use gru::GruCell;
+pub use lstm::LstmCell;
+pub use simple::SimpleRnnCell;
+
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2};
+
+use crate::{Error, Result, linalg, show};
+
+/// One time step of a recurrent network.
+///
+/// Weights follow Keras's layout: `kernel` is `(input_dim, gates * units)`
+/// and multiplies from the right (`x · kernel`), gates side by side along
+/// the last axis.
+///
+/// # Shapes
+///
+/// - input at one step `x_t`: `(batch, input_dim)`
+/// - each state: `(batch, units)`; there are [`Cell::state_count`] of them
+///
+/// # Example
+///
+/// ```
+/// use ndarray::array;
+/// use rnn_basics::{cell::{Cell, SimpleRnnCell}, init};
+///
+/// let cell = SimpleRnnCell::new(2, 4, &mut init::rng(0))?;
+/// let x_t = array![[1.0f32, 0.0, 0.0, 0.0]]; // 'h', one example
+/// let (output, states) = cell.step(x_t.view(), &cell.zero_states(1))?;
+/// assert_eq!(output.dim(), (1, 2));
+/// assert_eq!(output, states[0]); // the output is the new hidden state
+/// # Ok::<(), rnn_basics::Error>(())
+/// ```
+pub trait Cell {
+    /// Scratch memory one step needs, made once per sequence by [`Cell::workspace`].
+    type Workspace;
+
+    /// The Keras name of the layer built on this cell: `"SimpleRNN"`, `"LSTM"`, `"GRU"`.
+    fn layer_name(&self) -> &'static str;
+
+    /// Size of the hidden state.
+    fn units(&self) -> usize;
+
+    /// Features of one input step.
+    fn input_dim(&self) -> usize;
+
+    /// How many state arrays the cell carries: 1 (`h`), or 2 for LSTM (`h`, `c`).
+    fn state_count(&self) -> usize {
+        1
+    }
+
+    /// `(input_dim, gates * units)`: multiplies the input.
+    fn kernel(&self) -> ArrayView2<'_, f32>;
+
+    /// `(gates * units)`: the bias added to `x · kernel`, if any.
+    fn input_bias(&self) -> Option<ArrayView1<'_, f32>>;
+
+    /// Fresh scratch memory for a batch of `batch` examples.
+    fn workspace(&self, batch: usize) -> Self::Workspace;
+
+    /// The recurrence of one step: from the projected input `xw`
+    /// `(batch, gates * units)` and the previous states, the new states,
+    /// written over `states`. Shapes are checked by the caller.
+    fn recur(&self, xw: ArrayView2<f32>, states: &mut [Array2<f32>], ws: &mut Self::Workspace);
+
+    /// The weights in Keras's `get_weights()` order and shapes.
+    fn weights(&self) -> Vec<ArrayViewD<'_, f32>>;
+
+    /// Number of trainable numbers, as Keras's summary counts them.
+    fn param_count(&self) -> usize {
+        self.weights().iter().map(|w| w.len()).sum()
+    }
+
+    /// `gates * units`, the width of the projected input.
+    fn gate_width(&self) -> usize {
+        self.kernel().ncols()
+    }
+
+    /// The input projection `out = x · kernel + bias` for rows of inputs.
+    fn project(&self, x: ArrayView2<f32>, mut out: ArrayViewMut2<f32>) {
+        linalg::matmul_into(x, self.kernel(), out.view_mut(), false);
+        if let Some(bias) = self.input_bias() {
+            linalg::add_row(out, bias);
+        }
+    }
+
+    /// Zero states for `batch` examples, as Keras starts a sequence.
+    fn zero_states(&self, batch: usize) -> Vec<Array2<f32>> {
+        (0..self.state_count())
+            .map(|_| Array2::zeros((batch, self.units())))
+            .collect()
+    }
+
+    /// One whole step, as Keras's `cell(x_t, states)`: returns the output
+    /// and the new states.
+    fn step(
+        &self,
+        x_t: ArrayView2<f32>,
+        states: &[Array2<f32>],
+    ) -> Result<(Array2<f32>, Vec<Array2<f32>>)> {
+        let name = format!("{}Cell", self.layer_name());
+        let batch = x_t.nrows();
+        if x_t.ncols() != self.input_dim() || batch == 0 {
+            return Err(Error::shape(
+                &name,
+                "input step",
+                format!("(batch, {})", self.input_dim()),
+                show::shape(x_t.shape()),
+            ));
+        }
+        check_states(&name, self.state_count(), self.units(), batch, states)?;
+        let mut xw = Array2::zeros((batch, self.gate_width()));
+        self.project(x_t, xw.view_mut());
+        let mut new_states = states.to_vec();
+        let mut ws = self.workspace(batch);
+        self.recur(xw.view(), &mut new_states, &mut ws);
+        Ok((new_states[0].clone(), new_states))
+    }
+}
+
+/// Checks a list of states: `count` arrays of `(batch, units)`.
+pub(crate) fn check_states(
+    layer: &str,
+    count: usize,
+    units: usize,
+    batch: usize,
+    states: &[Array2<f32>],
+) -> Result<()> {
+    if states.len() != count {
+        return Err(Error::count(layer, "initial states", count, states.len()));
+    }
+    for (i, s) in states.iter().enumerate() {
+        if s.dim() != (batch, units) {
+            return Err(Error::shape(
+                layer,
+                format!("initial state {i}"),
+                show::shape(&[batch, units]),
+                show::shape(s.shape()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that a weight has the shape a layer needs.
+pub(crate) fn check_weight(layer: &str, name: &str, expected: &[usize], actual: &[usize]) -> Result<()> {
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(Error::shape(
+            layer,
+            format!("weight {name}"),
+            show::shape(expected),
+            show::shape(actual),
+        ))
+    }
+}
+
+/// Checks a layer's sizes: both must be at least 1.
+pub(crate) fn check_sizes(layer: &str, units: usize, input_dim: usize) -> Result<()> {
+    if units == 0 {
+        return Err(Error::config(layer, "units must be at least 1, got 0"));
+    }
+    if input_dim == 0 {
+        return Err(Error::config(layer, "input_dim must be at least 1, got 0"));
+    }
+    Ok(())
+}

@@ -1,0 +1,165 @@
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewD, Zip};
+
+use super::{Cell, check_sizes, check_weight};
+use crate::activation::Activation;
+use crate::init::{self, Rng};
+use crate::{Result, linalg};
+
+/// Keras's `SimpleRNNCell`: `h_t = act(x_t · kernel + h_{t-1} · recurrent_kernel + bias)`.
+///
+/// # Shapes
+///
+/// - `kernel`: `(input_dim, units)`
+/// - `recurrent_kernel`: `(units, units)`
+/// - `bias`: `(units,)`, absent with `use_bias = false`
+///
+/// Keras's `kernel` is the transpose of the numpy lesson's `Wx`
+/// `(hidden, input)`: Keras multiplies `x · kernel`, the lesson `Wx · x`.
+///
+/// # Example
+///
+/// ```
+/// use rnn_basics::{activation::Activation, cell::{Cell, SimpleRnnCell}, init};
+///
+/// let cell = SimpleRnnCell::new(3, 10, &mut init::rng(1))?;
+/// assert_eq!(cell.param_count(), 42); // 3 × (10 + 3 + 1)
+/// let relu = cell.with_activation(Activation::Relu).with_bias(false);
+/// assert_eq!(relu.param_count(), 39);
+/// # Ok::<(), rnn_basics::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct SimpleRnnCell {
+    kernel: Array2<f32>,
+    recurrent_kernel: Array2<f32>,
+    bias: Option<Array1<f32>>,
+    activation: Activation,
+}
+
+impl SimpleRnnCell {
+    /// A cell with Keras's defaults: tanh, a bias, glorot_uniform kernel,
+    /// orthogonal recurrent kernel, zero bias.
+    pub fn new(units: usize, input_dim: usize, rng: &mut Rng) -> Result<Self> {
+        check_sizes("SimpleRNN", units, input_dim)?;
+        Ok(SimpleRnnCell {
+            kernel: init::glorot_uniform(rng, input_dim, units),
+            recurrent_kernel: init::orthogonal(rng, units, units),
+            bias: Some(Array1::zeros(units)),
+            activation: Activation::Tanh,
+        })
+    }
+
+    /// A cell with the given weights, in Keras's shapes.
+    pub fn from_weights(
+        kernel: Array2<f32>,
+        recurrent_kernel: Array2<f32>,
+        bias: Option<Array1<f32>>,
+        activation: Activation,
+    ) -> Result<Self> {
+        let (input_dim, units) = kernel.dim();
+        check_sizes("SimpleRNN", units, input_dim)?;
+        check_weight("SimpleRNN", "recurrent_kernel", &[units, units], recurrent_kernel.shape())?;
+        if let Some(b) = &bias {
+            check_weight("SimpleRNN", "bias", &[units], b.shape())?;
+        }
+        Ok(SimpleRnnCell {
+            kernel,
+            recurrent_kernel,
+            bias,
+            activation,
+        })
+    }
+
+    /// The same cell with another activation (Keras accepts any; the course uses tanh).
+    pub fn with_activation(mut self, activation: Activation) -> Self {
+        self.activation = activation;
+        self
+    }
+
+    /// The same cell with a zero bias (`true`) or none at all (`false`).
+    pub fn with_bias(mut self, use_bias: bool) -> Self {
+        self.bias = use_bias.then(|| Array1::zeros(self.units()));
+        self
+    }
+
+    /// `(input_dim, units)`
+    pub fn kernel(&self) -> &Array2<f32> {
+        &self.kernel
+    }
+
+    /// `(units, units)`
+    pub fn recurrent_kernel(&self) -> &Array2<f32> {
+        &self.recurrent_kernel
+    }
+
+    /// `(units,)`, or `None` without a bias.
+    pub fn bias(&self) -> Option<&Array1<f32>> {
+        self.bias.as_ref()
+    }
+
+    /// The activation applied to the sum.
+    pub fn activation(&self) -> Activation {
+        self.activation
+    }
+
+    /// The weights, mutable, in Keras's order (for training).
+    pub fn weights_mut(&mut self) -> Vec<ndarray::ArrayViewMutD<'_, f32>> {
+        let mut w = vec![
+            self.kernel.view_mut().into_dyn(),
+            self.recurrent_kernel.view_mut().into_dyn(),
+        ];
+        if let Some(b) = &mut self.bias {
+            w.push(b.view_mut().into_dyn());
+        }
+        w
+    }
+}
+
+impl Cell for SimpleRnnCell {
+    /// `h_{t-1} · recurrent_kernel`, `(batch, units)`
+    type Workspace = Array2<f32>;
+
+    fn layer_name(&self) -> &'static str {
+        "SimpleRNN"
+    }
+
+    fn units(&self) -> usize {
+        self.kernel.ncols()
+    }
+
+    fn input_dim(&self) -> usize {
+        self.kernel.nrows()
+    }
+
+    fn kernel(&self) -> ArrayView2<'_, f32> {
+        self.kernel.view()
+    }
+
+    fn input_bias(&self) -> Option<ArrayView1<'_, f32>> {
+        self.bias.as_ref().map(|b| b.view())
+    }
+
+    fn workspace(&self, batch: usize) -> Array2<f32> {
+        Array2::zeros((batch, self.units()))
+    }
+
+    fn recur(&self, xw: ArrayView2<f32>, states: &mut [Array2<f32>], hu: &mut Array2<f32>) {
+        let h = &mut states[0];
+        linalg::matmul_into(h.view(), self.recurrent_kernel.view(), hu.view_mut(), false);
+        let act = self.activation;
+        Zip::from(h)
+            .and(&xw)
+            .and(&*hu)
+            .for_each(|h, &xw, &hu| *h = act.apply(xw + hu));
+    }
+
+    fn weights(&self) -> Vec<ArrayViewD<'_, f32>> {
+        let mut w = vec![
+            self.kernel.view().into_dyn(),
+            self.recurrent_kernel.view().into_dyn(),
+        ];
+        if let Some(b) = &self.bias {
+            w.push(b.view().into_dyn());
+        }
+        w
+    }
+}

@@ -1,0 +1,182 @@
+//! Seeded initializers, the ones Keras uses by default for recurrent layers.
+//!
+//! Every random draw in this crate goes through a [`Rng`] made by [`rng`]
+//! from a seed, so a lesson prints the same numbers on every run.
+//!
+//! | Keras | here | used for |
+//! | --- | --- | --- |
+//! | `glorot_uniform` | [`glorot_uniform`] | `kernel` |
+//! | `orthogonal` | [`orthogonal`] | `recurrent_kernel` |
+//! | `zeros` | `Array::zeros` | `bias` |
+//! | `unit_forget_bias=True` | [`unit_forget_bias`] | LSTM `bias` |
+//!
+//! ```
+//! use rnn_basics::init;
+//! let mut rng = init::rng(42);
+//! let w = init::orthogonal(&mut rng, 3, 3);
+//! // The columns of an orthogonal matrix are orthonormal: wᵀ·w = I.
+//! let wtw = w.t().dot(&w);
+//! for i in 0..3 {
+//!     for j in 0..3 {
+//!         let eye = if i == j { 1.0 } else { 0.0 };
+//!         assert!((wtw[[i, j]] - eye).abs() < 1e-5);
+//!     }
+//! }
+//! ```
+
+use ndarray::{Array, Array1, Array2, Dimension, ShapeBuilder};
+use ndarray_rand::RandomExt;
+use ndarray_rand::rand::SeedableRng;
+use ndarray_rand::rand::rngs::StdRng;
+use ndarray_rand::rand_distr::{StandardNormal, Uniform};
+
+/// The random number generator every initializer takes.
+pub type Rng = StdRng;
+
+/// A generator started from `seed`: the same seed, the same numbers.
+pub fn rng(seed: u64) -> Rng {
+    StdRng::seed_from_u64(seed)
+}
+
+/// Numbers drawn uniformly from `[low, high)`.
+pub fn uniform<Sh: ShapeBuilder>(rng: &mut Rng, shape: Sh, low: f32, high: f32) -> Array<f32, Sh::Dim>
+where
+    Sh::Dim: Dimension,
+{
+    let dist = Uniform::new(low, high).expect("low < high and both finite");
+    Array::random_using(shape, dist, rng)
+}
+
+/// Numbers drawn from the standard normal distribution.
+pub fn normal<Sh: ShapeBuilder>(rng: &mut Rng, shape: Sh) -> Array<f32, Sh::Dim>
+where
+    Sh::Dim: Dimension,
+{
+    Array::<f64, _>::random_using(shape, StandardNormal, rng).mapv(|v| v as f32)
+}
+
+/// Keras's `glorot_uniform` for a `(fan_in, fan_out)` matrix: uniform in
+/// `±sqrt(6 / (fan_in + fan_out))`.
+pub fn glorot_uniform(rng: &mut Rng, fan_in: usize, fan_out: usize) -> Array2<f32> {
+    let limit = (6.0 / (fan_in + fan_out) as f64).sqrt() as f32;
+    uniform(rng, (fan_in, fan_out), -limit, limit)
+}
+
+/// Keras's `orthogonal` for a `(rows, cols)` matrix (gain 1): the Q of the
+/// QR decomposition of a normal matrix, its signs fixed by R's diagonal, so
+/// that the rows or the columns (whichever are fewer) are orthonormal.
+pub fn orthogonal(rng: &mut Rng, rows: usize, cols: usize) -> Array2<f32> {
+    let (m, n) = (rows.max(cols), rows.min(cols));
+    let a = Array::<f64, _>::random_using((m, n), StandardNormal, rng);
+    let q = householder_q(a);
+    let q = q.mapv(|v| v as f32);
+    if rows < cols { q.reversed_axes() } else { q }
+}
+
+/// The LSTM bias Keras starts from with `unit_forget_bias=True`: zeros,
+/// except ones for the forget gate (the second of the four blocks i, f, c, o).
+pub fn unit_forget_bias(units: usize) -> Array1<f32> {
+    let mut b = Array1::zeros(4 * units);
+    b.slice_mut(ndarray::s![units..2 * units]).fill(1.0);
+    b
+}
+
+/// The `(m, n)` Q factor (`m >= n`) of `a`, with each column's sign chosen so
+/// that R's diagonal is positive, as Keras's `q * sign(diag(r))` does.
+fn householder_q(mut a: Array2<f64>) -> Array2<f64> {
+    let (m, n) = a.dim();
+    let mut reflectors: Vec<Array1<f64>> = Vec::with_capacity(n);
+    let mut r_diag = Vec::with_capacity(n);
+    for k in 0..n {
+        let x = a.slice(ndarray::s![k.., k]).to_owned();
+        let norm = x.dot(&x).sqrt();
+        let alpha = if x[0] > 0.0 { -norm } else { norm };
+        let mut v = x;
+        v[0] -= alpha;
+        let v_norm = v.dot(&v).sqrt();
+        if v_norm > 0.0 {
+            v /= v_norm;
+        }
+        // Apply H = I - 2vvᵀ to the trailing columns.
+        let mut tail = a.slice_mut(ndarray::s![k.., k..]);
+        let proj = v.dot(&tail);
+        for (i, vi) in v.iter().enumerate() {
+            for (j, pj) in proj.iter().enumerate() {
+                tail[[i, j]] -= 2.0 * vi * pj;
+            }
+        }
+        r_diag.push(a[[k, k]]);
+        reflectors.push(v);
+    }
+    // Q = H_0 H_1 ... H_{n-1} applied to the first n columns of I.
+    let mut q = Array2::<f64>::zeros((m, n));
+    for i in 0..n {
+        q[[i, i]] = 1.0;
+    }
+    for (k, v) in reflectors.iter().enumerate().rev() {
+        let mut tail = q.slice_mut(ndarray::s![k.., ..]);
+        let proj = v.dot(&tail);
+        for (i, vi) in v.iter().enumerate() {
+            for (j, pj) in proj.iter().enumerate() {
+                tail[[i, j]] -= 2.0 * vi * pj;
+            }
+        }
+    }
+    for (j, d) in r_diag.iter().enumerate() {
+        if *d < 0.0 {
+            q.column_mut(j).mapv_inplace(|v| -v);
+        }
+    }
+    q
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_orthonormal_columns(q: &Array2<f32>) {
+        let qtq = q.t().dot(q);
+        for ((i, j), v) in qtq.indexed_iter() {
+            let eye = if i == j { 1.0 } else { 0.0 };
+            assert!((v - eye).abs() < 1e-5, "qᵀq[{i},{j}] = {v}");
+        }
+    }
+
+    #[test]
+    fn orthogonal_is_orthonormal_for_every_aspect() {
+        let mut rng = rng(7);
+        assert_orthonormal_columns(&orthogonal(&mut rng, 6, 6));
+        assert_orthonormal_columns(&orthogonal(&mut rng, 8, 3));
+        // A wide matrix (a recurrent kernel is (units, 4*units)) has orthonormal rows.
+        let wide = orthogonal(&mut rng, 3, 12);
+        assert_eq!(wide.dim(), (3, 12));
+        assert_orthonormal_columns(&wide.t().to_owned());
+    }
+
+    #[test]
+    fn orthogonal_r_diagonal_is_positive() {
+        // With R's diagonal positive, qᵀa has a positive diagonal.
+        let mut draw = rng(3);
+        let a = Array::<f64, _>::random_using((5, 5), StandardNormal, &mut draw);
+        let q = householder_q(a.clone());
+        let r = q.t().dot(&a);
+        for k in 0..5 {
+            assert!(r[[k, k]] > 0.0);
+        }
+    }
+
+    #[test]
+    fn glorot_stays_within_its_limit_and_is_seeded() {
+        let a = glorot_uniform(&mut rng(1), 4, 2);
+        let limit = (6.0f32 / 6.0).sqrt();
+        assert!(a.iter().all(|v| v.abs() <= limit));
+        assert_eq!(a, glorot_uniform(&mut rng(1), 4, 2));
+        assert_ne!(a, glorot_uniform(&mut rng(2), 4, 2));
+    }
+
+    #[test]
+    fn forget_gate_bias_is_one() {
+        let b = unit_forget_bias(2);
+        assert_eq!(b.to_vec(), vec![0., 0., 1., 1., 0., 0., 0., 0.]);
+    }
+}

@@ -1,0 +1,156 @@
+//! Checking a reference case: build the layer, call it, compare.
+
+use ndarray::ArrayD;
+
+use super::case::Case;
+use super::config::{KerasLayer, LayerConfig};
+use crate::rnn::{CallArgs, Recurrent};
+use crate::{Error, Result, show};
+
+/// Largest absolute difference allowed between Keras's output and ours.
+pub const TOLERANCE: f32 = 1e-5;
+
+/// Gradients agree when within this relative difference (or [`TOLERANCE`] absolute).
+pub const GRADIENT_TOLERANCE: f32 = 1e-4;
+
+/// What checking a case found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// Every array within tolerance.
+    Passed { max_abs_diff: f32 },
+    /// Something differs: `reason` says what.
+    Failed { max_abs_diff: Option<f32>, reason: String },
+    /// A part of the case this crate does not check yet.
+    Skipped { reason: String },
+}
+
+/// Builds the case's layer, runs it on the case's input and compares every
+/// array with Keras's. An `Err` means the case itself does not fit its
+/// format (weights of the wrong shape, a mask for the wrong input).
+pub fn check_case(case: &Case) -> Result<Outcome> {
+    let input_dim = match &case.layer {
+        LayerConfig::Sequential { .. } => 0,
+        _ => match case.input.shape() {
+            [_, _, features] => *features,
+            other => {
+                return Err(Error::format(
+                    "",
+                    format!("input: expected (batch, time, features), got {}", show::shape(other)),
+                ));
+            }
+        },
+    };
+    let layer = case.layer.build(input_dim, &case.weights)?;
+    let args = CallArgs {
+        mask: case.mask.as_ref().map(|m| m.view()),
+        initial_state: case.initial_state.as_deref(),
+    };
+    let x = case.input.view();
+    let outputs: Vec<ArrayD<f32>> = match &layer {
+        KerasLayer::Recurrent(l) => l.call_with(x, args)?.into_keras(),
+        KerasLayer::Bidirectional(l) => l.call_with(x, args)?.into_keras(),
+        KerasLayer::Dense(l) => {
+            no_call_args(case, "Dense")?;
+            vec![l.forward(x)?]
+        }
+        KerasLayer::Sequential(model) => {
+            no_call_args(case, "Sequential")?;
+            if let Some(reason) = summary_mismatch(case, model) {
+                return Ok(Outcome::Failed {
+                    max_abs_diff: None,
+                    reason,
+                });
+            }
+            vec![model.forward(x)?]
+        }
+    };
+    let max_diff = match compare(&case.expected, &outputs) {
+        Ok(d) => d,
+        Err(reason) => {
+            return Ok(Outcome::Failed {
+                max_abs_diff: None,
+                reason,
+            });
+        }
+    };
+    if max_diff.is_nan() || max_diff > TOLERANCE {
+        return Ok(Outcome::Failed {
+            max_abs_diff: Some(max_diff),
+            reason: format!("outputs differ by more than {TOLERANCE:e}"),
+        });
+    }
+    if case.expected_gradients.is_some() {
+        return Ok(Outcome::Skipped {
+            reason: format!(
+                "forward matches (max |diff| {max_diff:.1e}); the gradient check needs the backward pass, which is not implemented yet"
+            ),
+        });
+    }
+    Ok(Outcome::Passed {
+        max_abs_diff: max_diff,
+    })
+}
+
+fn no_call_args(case: &Case, layer: &str) -> Result<()> {
+    if case.mask.is_some() || case.initial_state.is_some() {
+        return Err(Error::format("", format!("mask and initial_state apply to recurrent layers, not to {layer}")));
+    }
+    Ok(())
+}
+
+/// Compares Keras's summary rows and total with the model's.
+fn summary_mismatch(case: &Case, model: &crate::model::Sequential) -> Option<String> {
+    let ours = model.summary_rows();
+    if let Some(rows) = &case.summary {
+        if rows.len() != ours.len() {
+            return Some(format!("summary: Keras lists {} layers, the model has {}", rows.len(), ours.len()));
+        }
+        for (i, (theirs, (name, shape, params))) in rows.iter().zip(&ours).enumerate() {
+            let our_type = &name[name.find('(').map_or(0, |p| p + 1)..name.len() - 1];
+            if theirs.layer_type != our_type || theirs.output_shape != *shape || theirs.params != *params {
+                return Some(format!(
+                    "summary row {i}: Keras says {} {} {}, we say {our_type} {} {params}",
+                    theirs.layer_type,
+                    show::shape_opt(&theirs.output_shape),
+                    theirs.params,
+                    show::shape_opt(shape),
+                ));
+            }
+        }
+    }
+    match case.total_params {
+        Some(total) if total != model.param_count() => Some(format!(
+            "total params: Keras says {total}, we say {}",
+            model.param_count()
+        )),
+        _ => None,
+    }
+}
+
+/// The largest absolute difference over lists of arrays of equal shapes,
+/// or why they cannot be compared.
+fn compare(expected: &[ArrayD<f32>], actual: &[ArrayD<f32>]) -> Result<f32, String> {
+    if expected.len() != actual.len() {
+        return Err(format!("Keras returned {} arrays, we return {}", expected.len(), actual.len()));
+    }
+    let mut worst = 0.0f32;
+    for (i, (e, a)) in expected.iter().zip(actual).enumerate() {
+        if e.shape() != a.shape() {
+            return Err(format!(
+                "array {i}: Keras's shape is {}, ours is {}",
+                show::shape(e.shape()),
+                show::shape(a.shape())
+            ));
+        }
+        worst = worst.max(max_abs_diff(e, a));
+    }
+    Ok(worst)
+}
+
+/// `max |a - b|` over two arrays of one shape; NaN if either holds a NaN.
+pub fn max_abs_diff(a: &ArrayD<f32>, b: &ArrayD<f32>) -> f32 {
+    a.iter().zip(b).fold(0.0f32, |m, (x, y)| {
+        let d = (x - y).abs();
+        if d.is_nan() || m.is_nan() { f32::NAN } else { m.max(d) }
+    })
+}

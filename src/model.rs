@@ -1,0 +1,382 @@
+//! `Sequential`: a stack of layers, its output shapes inferred before any
+//! data flows, and Keras's `model.summary()` table.
+
+use ndarray::{ArrayD, ArrayViewD};
+use prettytable::format::{FormatBuilder, LinePosition, LineSeparator};
+use prettytable::{Cell as TableCell, Row, Table};
+
+use crate::layers::{Bidirectional, Dense, MergeMode, RecurrentLayer};
+use crate::rnn::Recurrent;
+use crate::{Error, Result, show};
+
+/// A layer a [`Sequential`] model can hold.
+#[derive(Clone, Debug)]
+pub enum ModelLayer {
+    /// `SimpleRNN`, `LSTM` or `GRU`.
+    Recurrent(RecurrentLayer),
+    /// `Bidirectional` over one of them.
+    Bidirectional(Bidirectional<RecurrentLayer>),
+    /// `Dense`.
+    Dense(Dense),
+}
+
+impl<T: Into<RecurrentLayer>> From<T> for ModelLayer {
+    fn from(l: T) -> Self {
+        ModelLayer::Recurrent(l.into())
+    }
+}
+
+impl From<Bidirectional<RecurrentLayer>> for ModelLayer {
+    fn from(l: Bidirectional<RecurrentLayer>) -> Self {
+        ModelLayer::Bidirectional(l)
+    }
+}
+
+impl From<Dense> for ModelLayer {
+    fn from(l: Dense) -> Self {
+        ModelLayer::Dense(l)
+    }
+}
+
+impl ModelLayer {
+    /// Keras's class name: `"SimpleRNN"`, `"LSTM"`, `"GRU"`, `"Bidirectional"`, `"Dense"`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ModelLayer::Recurrent(l) => l.type_name(),
+            ModelLayer::Bidirectional(_) => "Bidirectional",
+            ModelLayer::Dense(_) => "Dense",
+        }
+    }
+
+    /// The name Keras gives the first layer of this type: `simple_rnn`, `lstm`, ...
+    fn base_name(&self) -> String {
+        match self.type_name() {
+            "SimpleRNN" => "simple_rnn".to_string(),
+            other => other.to_lowercase(),
+        }
+    }
+
+    /// Features the layer reads on the last axis.
+    pub fn input_dim(&self) -> usize {
+        match self {
+            ModelLayer::Recurrent(l) => l.input_dim(),
+            ModelLayer::Bidirectional(l) => l.input_dim(),
+            ModelLayer::Dense(l) => l.input_dim(),
+        }
+    }
+
+    /// Number of trainable numbers, as Keras counts them.
+    pub fn param_count(&self) -> usize {
+        match self {
+            ModelLayer::Recurrent(l) => l.param_count(),
+            ModelLayer::Bidirectional(l) => l.param_count(),
+            ModelLayer::Dense(l) => l.param_count(),
+        }
+    }
+
+    /// The weights in Keras's `get_weights()` order.
+    pub fn weights(&self) -> Vec<ArrayViewD<'_, f32>> {
+        match self {
+            ModelLayer::Recurrent(l) => l.weights(),
+            ModelLayer::Bidirectional(l) => l.weights(),
+            ModelLayer::Dense(l) => l.weights(),
+        }
+    }
+
+    /// A layer that returns more than one array cannot pass it on in a stack.
+    fn single_output(&self) -> Result<(), String> {
+        let config = match self {
+            ModelLayer::Recurrent(l) => l.config(),
+            ModelLayer::Bidirectional(l) => {
+                if l.merge_mode() == MergeMode::None {
+                    return Err("merge_mode None returns two outputs; a Sequential model passes one array between layers".into());
+                }
+                l.config()
+            }
+            ModelLayer::Dense(_) => return Ok(()),
+        };
+        if config.return_state {
+            return Err("return_state makes it return several arrays; a Sequential model passes one array between layers".into());
+        }
+        Ok(())
+    }
+
+    /// The output shape for an input shape, or why the input does not fit.
+    pub fn output_shape(&self, input: &[Option<usize>]) -> Result<Vec<Option<usize>>, String> {
+        self.single_output()?;
+        let (units, return_sequences) = match self {
+            ModelLayer::Dense(d) => return d.output_shape(input).map_err(|_| {
+                format!("it needs (batch, ..., {}) input, got {}", d.input_dim(), show::shape_opt(input))
+            }),
+            ModelLayer::Recurrent(l) => (l.units(), l.config().return_sequences),
+            ModelLayer::Bidirectional(l) => (l.output_units(), l.config().return_sequences),
+        };
+        let needs = format!("(batch, time, {})", self.input_dim());
+        match input {
+            [batch, time, Some(features)] if *features == self.input_dim() => Ok(if return_sequences {
+                vec![*batch, *time, Some(units)]
+            } else {
+                vec![*batch, Some(units)]
+            }),
+            [_, _, _] => Err(format!("it needs {needs} input, got {}", show::shape_opt(input))),
+            _ => Err(format!(
+                "it needs {needs} input (a sequence), got {}; the layer before it must return sequences",
+                show::shape_opt(input)
+            )),
+        }
+    }
+
+    /// Runs the layer on one array.
+    pub fn forward(&self, x: ArrayViewD<'_, f32>) -> Result<ArrayD<f32>> {
+        match self {
+            ModelLayer::Recurrent(l) => Ok(l.call_with(x, Default::default())?.output),
+            ModelLayer::Bidirectional(l) => {
+                let mut out = l.call_with(x, Default::default())?;
+                Ok(out.outputs.swap_remove(0))
+            }
+            ModelLayer::Dense(l) => l.forward(x),
+        }
+    }
+}
+
+/// Keras's `Sequential`: layers run in order, each output the next input.
+///
+/// The model is built for an input shape whose batch (or time) may be
+/// unknown (`None`); every layer's output shape is inferred as it is added,
+/// and a layer that does not fit the one before it is an error naming both.
+///
+/// # Shapes
+///
+/// - input: `input_shape`, e.g. `(None, 2, 10)`
+/// - output: the last layer's output shape
+///
+/// # Example
+///
+/// ```
+/// use rnn_basics::prelude::*;
+/// use rnn_basics::model::Sequential;
+///
+/// let mut model = Sequential::with_input_shape(&[2, 10]); // batch unknown
+/// model.add(SimpleRnn::new(3, 10, &mut init::rng(0))?)?;
+/// assert_eq!(show::shape_opt(&model.output_shape()), "(None, 3)");
+/// assert_eq!(model.param_count(), 42);
+/// # Ok::<(), rnn_basics::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Sequential {
+    name: String,
+    input_shape: Vec<Option<usize>>,
+    layers: Vec<ModelLayer>,
+    names: Vec<String>,
+    shapes: Vec<Vec<Option<usize>>>,
+}
+
+impl Sequential {
+    /// A model for inputs of `input_shape`, batch included (`None` where unknown),
+    /// as Keras's `Input(batch_shape=...)`.
+    pub fn new(input_shape: &[Option<usize>]) -> Self {
+        Sequential {
+            name: "sequential".to_string(),
+            input_shape: input_shape.to_vec(),
+            layers: Vec::new(),
+            names: Vec::new(),
+            shapes: Vec::new(),
+        }
+    }
+
+    /// Keras's `input_shape=(time, features)`: the batch is unknown.
+    pub fn with_input_shape(shape: &[usize]) -> Self {
+        let dims: Vec<Option<usize>> = std::iter::once(None)
+            .chain(shape.iter().map(|d| Some(*d)))
+            .collect();
+        Sequential::new(&dims)
+    }
+
+    /// Keras 2's `batch_input_shape=(batch, time, features)` (Keras 3:
+    /// `Input(batch_shape=...)`): the batch is fixed.
+    pub fn with_batch_input_shape(shape: &[usize]) -> Self {
+        let dims: Vec<Option<usize>> = shape.iter().map(|d| Some(*d)).collect();
+        Sequential::new(&dims)
+    }
+
+    /// The same model under another name (Keras prints it above the summary).
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = name.to_string();
+        self
+    }
+
+    /// Appends a layer, checking that it fits the output of the one before.
+    pub fn add(&mut self, layer: impl Into<ModelLayer>) -> Result<&mut Self> {
+        let layer = layer.into();
+        let input = self.output_shape();
+        let base = layer.base_name();
+        let same_kind = self.layers.iter().filter(|l| l.base_name() == base).count();
+        let name = if same_kind == 0 { base } else { format!("{base}_{same_kind}") };
+        let shape = layer.output_shape(&input).map_err(|message| Error::Incompatible {
+            index: self.layers.len(),
+            first: match self.layers.last() {
+                Some(prev) => format!(
+                    "{} ({}), which outputs {}",
+                    self.names[self.layers.len() - 1],
+                    prev.type_name(),
+                    show::shape_opt(&input)
+                ),
+                None => format!("the input {}", show::shape_opt(&input)),
+            },
+            second: format!("{name} ({})", layer.type_name()),
+            message,
+        })?;
+        self.layers.push(layer);
+        self.names.push(name);
+        self.shapes.push(shape);
+        Ok(self)
+    }
+
+    /// The layers, in order.
+    pub fn layers(&self) -> &[ModelLayer] {
+        &self.layers
+    }
+
+    /// The layers, to change their weights (for training).
+    pub fn layers_mut(&mut self) -> &mut [ModelLayer] {
+        &mut self.layers
+    }
+
+    /// The input shape the model was built for.
+    pub fn input_shape(&self) -> &[Option<usize>] {
+        &self.input_shape
+    }
+
+    /// Each layer's output shape, in order.
+    pub fn output_shapes(&self) -> &[Vec<Option<usize>>] {
+        &self.shapes
+    }
+
+    /// The model's output shape (the input shape when there are no layers).
+    pub fn output_shape(&self) -> Vec<Option<usize>> {
+        self.shapes.last().cloned().unwrap_or_else(|| self.input_shape.clone())
+    }
+
+    /// Total trainable numbers.
+    pub fn param_count(&self) -> usize {
+        self.layers.iter().map(|l| l.param_count()).sum()
+    }
+
+    /// Every weight in Keras's `model.get_weights()` order.
+    pub fn weights(&self) -> Vec<ArrayViewD<'_, f32>> {
+        self.layers.iter().flat_map(|l| l.weights()).collect()
+    }
+
+    /// Checks an input against the shape the model was built for.
+    pub fn check_input(&self, dims: &[usize]) -> Result<()> {
+        let fits = dims.len() == self.input_shape.len()
+            && dims
+                .iter()
+                .zip(&self.input_shape)
+                .all(|(d, want)| want.is_none_or(|w| w == *d));
+        if fits {
+            Ok(())
+        } else {
+            Err(Error::shape(
+                &self.name,
+                "input",
+                show::shape_opt(&self.input_shape),
+                show::shape(dims),
+            ))
+        }
+    }
+
+    /// Runs every layer in order.
+    pub fn forward(&self, x: ArrayViewD<'_, f32>) -> Result<ArrayD<f32>> {
+        self.check_input(x.shape())?;
+        let mut h = x.to_owned();
+        for layer in &self.layers {
+            h = layer.forward(h.view())?;
+        }
+        Ok(h)
+    }
+
+    /// One row per layer: name (type), output shape, parameters.
+    pub fn summary_rows(&self) -> Vec<(String, Vec<Option<usize>>, usize)> {
+        self.layers
+            .iter()
+            .zip(&self.names)
+            .zip(&self.shapes)
+            .map(|((l, n), s)| (format!("{n} ({})", l.type_name()), s.clone(), l.param_count()))
+            .collect()
+    }
+
+    /// Keras's `model.summary()`: the layer table, then the totals with
+    /// their size in bytes (float32).
+    pub fn summary(&self) -> String {
+        let mut table = Table::new();
+        table.set_format(
+            FormatBuilder::new()
+                .column_separator('│')
+                .borders('│')
+                .separators(&[LinePosition::Top], LineSeparator::new('─', '┬', '┌', '┐'))
+                .separators(&[LinePosition::Title], LineSeparator::new('─', '┼', '├', '┤'))
+                .separators(&[LinePosition::Bottom], LineSeparator::new('─', '┴', '└', '┘'))
+                .padding(1, 1)
+                .build(),
+        );
+        table.set_titles(Row::new(vec![
+            TableCell::new("Layer (type)"),
+            TableCell::new("Output Shape"),
+            TableCell::new("Param #").style_spec("r"),
+        ]));
+        for (name, shape, params) in self.summary_rows() {
+            table.add_row(Row::new(vec![
+                TableCell::new(&name),
+                TableCell::new(&show::shape_opt(&shape)),
+                TableCell::new(&params.to_string()).style_spec("r"),
+            ]));
+        }
+        let total = self.param_count();
+        format!(
+            "Model: \"{}\"\n{}\n Total params: {total} ({})\n Trainable params: {total} ({})\n Non-trainable params: 0 ({})",
+            self.name,
+            table.to_string().trim_end(),
+            readable_size(4 * total),
+            readable_size(4 * total),
+            readable_size(0)
+        )
+    }
+}
+
+/// Bytes as Keras prints them: `168.00 B`, `5.86 KB`.
+pub fn readable_size(bytes: usize) -> String {
+    let mut size = bytes as f64;
+    for unit in ["B", "KB", "MB", "GB", "TB"] {
+        if size / 1024.0 < 1.0 {
+            return format!("{size:.2} {unit}");
+        }
+        size /= 1024.0;
+    }
+    format!("{size:.2} PB")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::init;
+    use crate::layers::{Lstm, SimpleRnn};
+
+    #[test]
+    fn sizes_read_like_keras() {
+        assert_eq!(readable_size(168), "168.00 B");
+        assert_eq!(readable_size(6000), "5.86 KB");
+    }
+
+    #[test]
+    fn a_layer_after_a_last_step_output_is_refused_naming_both() {
+        let mut rng = init::rng(0);
+        let mut model = Sequential::with_input_shape(&[5, 4]);
+        model.add(SimpleRnn::new(3, 4, &mut rng).unwrap()).unwrap();
+        let err = model.add(Lstm::new(2, 3, &mut rng).unwrap()).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("simple_rnn (SimpleRNN)"), "{msg}");
+        assert!(msg.contains("lstm (LSTM)"), "{msg}");
+        assert!(msg.contains("return sequences"), "{msg}");
+    }
+}

@@ -1,0 +1,367 @@
+//! Level 2: the loop that walks a [`Cell`] along a sequence, with Keras's
+//! arguments (`return_sequences`, `return_state`, `go_backwards`, masks,
+//! initial states).
+//!
+//! The loop is written once, in this module. [`Rnn`] runs it projecting one
+//! step's input at a time, as Keras's `RNN(cell)` does; the fused layers of
+//! [`crate::layers`] run the same loop after projecting all steps at once.
+
+use ndarray::{
+    Array2, Array3, ArrayBase, ArrayD, ArrayView2, ArrayView3, ArrayViewD, Axis, Data, Dimension,
+    Ix3, s,
+};
+
+use crate::cell::{Cell, check_states};
+use crate::{Error, Result, show};
+
+/// What a recurrent layer returns and how it reads its input: Keras's
+/// arguments of the same names, all `false` by default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RnnConfig {
+    /// Return the output of every step `(batch, time, units)`, not only the
+    /// last `(batch, units)`.
+    pub return_sequences: bool,
+    /// Also return the final states (`h`, or `h` and `c` for LSTM).
+    pub return_state: bool,
+    /// Read the input from the last step to the first; the output sequence
+    /// comes back in that (reversed) order, as Keras returns it.
+    pub go_backwards: bool,
+    /// At a masked step, output zeros instead of repeating the previous output.
+    pub zero_output_for_mask: bool,
+}
+
+/// The optional inputs of a call: a mask and initial states.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CallArgs<'a> {
+    /// `(batch, time)`: `true` where the step counts, `false` for padding.
+    pub mask: Option<ArrayView2<'a, bool>>,
+    /// One `(batch, units)` array per state (`[h]`, or `[h, c]` for LSTM).
+    pub initial_state: Option<&'a [Array2<f32>]>,
+}
+
+/// What a recurrent layer returns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RnnOutput {
+    /// `(batch, time, units)` with `return_sequences`, else `(batch, units)`.
+    pub output: ArrayD<f32>,
+    /// The final states with `return_state` (`[h]`, or `[h, c]` for LSTM);
+    /// empty without it.
+    pub states: Vec<Array2<f32>>,
+}
+
+impl RnnOutput {
+    /// The arrays in the order Keras returns them: the output, then the states.
+    pub fn into_keras(self) -> Vec<ArrayD<f32>> {
+        std::iter::once(self.output)
+            .chain(self.states.into_iter().map(|s| s.into_dyn()))
+            .collect()
+    }
+}
+
+/// Any recurrent layer: the loop wrapper [`Rnn`], the fused layers, and
+/// what [`crate::layers::Bidirectional`] wraps.
+pub trait Recurrent {
+    /// Keras's name of the layer type: `"RNN"`, `"SimpleRNN"`, `"LSTM"`, `"GRU"`.
+    fn type_name(&self) -> &'static str;
+    /// Size of the hidden state.
+    fn units(&self) -> usize;
+    /// Features of one input step.
+    fn input_dim(&self) -> usize;
+    /// How many state arrays the layer carries (2 for LSTM, else 1).
+    fn state_count(&self) -> usize;
+    /// Its Keras arguments.
+    fn config(&self) -> &RnnConfig;
+    /// Its Keras arguments, to change.
+    fn config_mut(&mut self) -> &mut RnnConfig;
+    /// The weights in Keras's `get_weights()` order.
+    fn weights(&self) -> Vec<ArrayViewD<'_, f32>>;
+    /// Runs the layer on `(batch, time, features)` with a mask or initial states.
+    fn call_with(&self, x: ArrayViewD<'_, f32>, args: CallArgs<'_>) -> Result<RnnOutput>;
+
+    /// Runs the layer on `(batch, time, features)`.
+    fn call<S, D>(&self, x: &ArrayBase<S, D>) -> Result<RnnOutput>
+    where
+        S: Data<Elem = f32>,
+        D: Dimension,
+        Self: Sized,
+    {
+        self.call_with(x.view().into_dyn(), CallArgs::default())
+    }
+
+    /// Number of trainable numbers, as Keras's summary counts them.
+    fn param_count(&self) -> usize {
+        self.weights().iter().map(|w| w.len()).sum()
+    }
+
+    /// Keras's `return_sequences`.
+    fn return_sequences(mut self, yes: bool) -> Self
+    where
+        Self: Sized,
+    {
+        self.config_mut().return_sequences = yes;
+        self
+    }
+
+    /// Keras's `return_state`.
+    fn return_state(mut self, yes: bool) -> Self
+    where
+        Self: Sized,
+    {
+        self.config_mut().return_state = yes;
+        self
+    }
+
+    /// Keras's `go_backwards`.
+    fn go_backwards(mut self, yes: bool) -> Self
+    where
+        Self: Sized,
+    {
+        self.config_mut().go_backwards = yes;
+        self
+    }
+
+    /// Keras's `zero_output_for_mask`.
+    fn zero_output_for_mask(mut self, yes: bool) -> Self
+    where
+        Self: Sized,
+    {
+        self.config_mut().zero_output_for_mask = yes;
+        self
+    }
+}
+
+/// Keras's `RNN(cell)`: runs a cell over a sequence, one step at a time.
+///
+/// # Shapes
+///
+/// - input: `(batch, time, input_dim)`
+/// - output: `(batch, time, units)` with `return_sequences`, else `(batch, units)`
+/// - states (with `return_state`): `state_count` arrays of `(batch, units)`
+///
+/// # Example
+///
+/// ```
+/// use ndarray::array;
+/// use rnn_basics::prelude::*;
+///
+/// let cell = SimpleRnnCell::new(2, 4, &mut init::rng(0))?;
+/// let rnn = Rnn::new(cell).return_sequences(true).return_state(true);
+/// let x = array![[[1.0f32, 0.0, 0.0, 0.0]]]; // (1, 1, 4)
+/// let out = rnn.call(&x)?;
+/// assert_eq!(out.output.shape(), &[1, 1, 2]);
+/// assert_eq!(out.states[0].shape(), &[1, 2]);
+/// # Ok::<(), rnn_basics::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Rnn<C> {
+    cell: C,
+    config: RnnConfig,
+}
+
+impl<C: Cell> Rnn<C> {
+    /// The loop around `cell`, with every argument `false`.
+    pub fn new(cell: C) -> Self {
+        Rnn {
+            cell,
+            config: RnnConfig::default(),
+        }
+    }
+
+    /// The cell it runs.
+    pub fn cell(&self) -> &C {
+        &self.cell
+    }
+}
+
+impl<C: Cell> Recurrent for Rnn<C> {
+    fn type_name(&self) -> &'static str {
+        "RNN"
+    }
+    fn units(&self) -> usize {
+        self.cell.units()
+    }
+    fn input_dim(&self) -> usize {
+        self.cell.input_dim()
+    }
+    fn state_count(&self) -> usize {
+        self.cell.state_count()
+    }
+    fn config(&self) -> &RnnConfig {
+        &self.config
+    }
+    fn config_mut(&mut self) -> &mut RnnConfig {
+        &mut self.config
+    }
+    fn weights(&self) -> Vec<ArrayViewD<'_, f32>> {
+        self.cell.weights()
+    }
+    fn call_with(&self, x: ArrayViewD<'_, f32>, args: CallArgs<'_>) -> Result<RnnOutput> {
+        run(&self.cell, &self.config, "RNN", x, args, Projection::PerStep)
+    }
+}
+
+/// How the loop gets `x_t · kernel + bias`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Projection {
+    /// One small product per step, as a cell called alone computes it.
+    PerStep,
+    /// One large product for many steps at once (in chunks of time, so that
+    /// memory does not grow with the sequence).
+    Hoisted,
+}
+
+/// Upper bound on the numbers held by a chunk of projected inputs (4 MiB).
+const CHUNK_NUMBERS: usize = 1 << 20;
+
+/// Checks that `x` is `(batch, time, input_dim)` with batch and time at least 1.
+pub(crate) fn check_input<'a>(
+    layer: &str,
+    x: ArrayViewD<'a, f32>,
+    input_dim: usize,
+) -> Result<ArrayView3<'a, f32>> {
+    let expected = format!("(batch, time, {input_dim})");
+    let actual = show::shape(x.shape());
+    let x = x
+        .into_dimensionality::<Ix3>()
+        .map_err(|_| Error::shape(layer, "input", &expected, &actual))?;
+    let (batch, time, features) = x.dim();
+    if features != input_dim {
+        return Err(Error::shape(layer, "input", expected, actual));
+    }
+    if batch == 0 {
+        return Err(Error::shape(layer, "input", "a batch of at least 1", actual));
+    }
+    if time == 0 {
+        return Err(Error::shape(layer, "input", "at least 1 time step", actual));
+    }
+    Ok(x)
+}
+
+/// Checks a mask against an input of `batch` examples and `time` steps.
+pub(crate) fn check_mask(
+    layer: &str,
+    mask: Option<ArrayView2<'_, bool>>,
+    batch: usize,
+    time: usize,
+) -> Result<()> {
+    match mask {
+        Some(m) if m.dim() != (batch, time) => Err(Error::shape(
+            layer,
+            "mask",
+            show::shape(&[batch, time]),
+            show::shape(m.shape()),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The time loop, written once for every cell and every layer.
+///
+/// Keras's semantics: a step whose mask is `false` keeps the previous
+/// states and outputs the previous output (zeros before any valid step, or
+/// always zeros with `zero_output_for_mask`); `go_backwards` reads the input
+/// and the mask from the end and returns the outputs in the order read.
+pub(crate) fn run<C: Cell>(
+    cell: &C,
+    config: &RnnConfig,
+    layer: &str,
+    x: ArrayViewD<'_, f32>,
+    args: CallArgs<'_>,
+    projection: Projection,
+) -> Result<RnnOutput> {
+    let x = check_input(layer, x, cell.input_dim())?;
+    let (batch, time, input_dim) = x.dim();
+    let (units, width) = (cell.units(), cell.gate_width());
+    check_mask(layer, args.mask, batch, time)?;
+    let mut states = match args.initial_state {
+        Some(init) => {
+            check_states(layer, cell.state_count(), units, batch, init)?;
+            init.to_vec()
+        }
+        None => cell.zero_states(batch),
+    };
+
+    let mut sequence = config
+        .return_sequences
+        .then(|| Array3::<f32>::zeros((batch, time, units)));
+    let mut output = Array2::<f32>::zeros((batch, units));
+    let mut saved = args.mask.map(|_| cell.zero_states(batch));
+    let mut ws = cell.workspace(batch);
+
+    let chunk = match projection {
+        Projection::PerStep => 1,
+        Projection::Hoisted => (CHUNK_NUMBERS / (batch * width.max(input_dim))).clamp(1, time),
+    };
+    let mut x_chunk = Array2::<f32>::zeros((chunk * batch, input_dim));
+    let mut xw_chunk = Array2::<f32>::zeros((chunk * batch, width));
+
+    for step in 0..time {
+        let k = step % chunk;
+        if k == 0 {
+            // Gather the chunk's inputs time-major, in reading order, and project them.
+            let steps = chunk.min(time - step);
+            for j in 0..steps {
+                let t = time_index(config.go_backwards, time, step + j);
+                x_chunk
+                    .slice_mut(s![j * batch..(j + 1) * batch, ..])
+                    .assign(&x.slice(s![.., t, ..]));
+            }
+            let rows = steps * batch;
+            cell.project(x_chunk.slice(s![..rows, ..]), xw_chunk.slice_mut(s![..rows, ..]));
+        }
+        let t = time_index(config.go_backwards, time, step);
+        let xw_t = xw_chunk.slice(s![k * batch..(k + 1) * batch, ..]);
+
+        if let Some(saved) = &mut saved {
+            for (kept, state) in saved.iter_mut().zip(&states) {
+                kept.assign(state);
+            }
+        }
+        cell.recur(xw_t, &mut states, &mut ws);
+
+        match (args.mask, &saved) {
+            (Some(mask), Some(saved)) => {
+                for b in 0..batch {
+                    if mask[[b, t]] {
+                        output.row_mut(b).assign(&states[0].row(b));
+                    } else {
+                        for (state, kept) in states.iter_mut().zip(saved) {
+                            state.row_mut(b).assign(&kept.row(b));
+                        }
+                        if config.zero_output_for_mask {
+                            output.row_mut(b).fill(0.0);
+                        }
+                    }
+                }
+            }
+            _ => output.assign(&states[0]),
+        }
+        if let Some(seq) = &mut sequence {
+            seq.slice_mut(s![.., step, ..]).assign(&output);
+        }
+    }
+
+    Ok(RnnOutput {
+        output: match sequence {
+            Some(seq) => seq.into_dyn(),
+            None => output.into_dyn(),
+        },
+        states: if config.return_state {
+            states
+        } else {
+            Vec::new()
+        },
+    })
+}
+
+/// The input step read at loop step `step`.
+#[inline]
+fn time_index(go_backwards: bool, time: usize, step: usize) -> usize {
+    if go_backwards { time - 1 - step } else { step }
+}
+
+/// Reverses a `(batch, time, ...)` array along time.
+pub fn reverse_time(a: &ArrayD<f32>) -> ArrayD<f32> {
+    a.slice_axis(Axis(1), ndarray::Slice::new(0, None, -1))
+        .to_owned()
+}

@@ -34,7 +34,8 @@ fn main() -> Result<(), rnn_basics::Error> {
     let mut total_hidden_states: Vec<Array1<f32>> = Vec::new();
     for input_t in inputs.outer_iter() {
         // Wx·x_t + Wh·h_{t-1} + b, then tanh.
-        let output_t = (rnn.wx.dot(&input_t) + rnn.wh.dot(&hidden_state_t) + &rnn.b).mapv(f32::tanh);
+        let output_t =
+            (rnn.wx.dot(&input_t) + rnn.wh.dot(&hidden_state_t) + &rnn.b).mapv(f32::tanh);
         total_hidden_states.push(output_t.clone());
         println!("{}", show::shape(&[total_hidden_states.len(), hidden_size]));
         hidden_state_t = output_t;
@@ -52,7 +53,10 @@ fn main() -> Result<(), rnn_basics::Error> {
 
     // ANCHOR: compare
     println!();
-    println!("weights from [0, 1):   {}", saturation(&total_hidden_states));
+    println!(
+        "weights from [0, 1):   {}",
+        saturation(&total_hidden_states)
+    );
     println!("Keras's initializers:  {}", saturation(&keras_states));
     // The library's loop gives the same states as the loop written above.
     assert_eq!(rnn.run(inputs.view())?, total_hidden_states);

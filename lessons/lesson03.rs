@@ -22,22 +22,56 @@ fn main() -> Result<()> {
     let hidden_size = 2;
     let mut rng = init::rng(12);
     let cell = SimpleRnnCell::new(hidden_size, 4, &mut rng)?; // creating SimpleRNNCell
-    let rnn = Rnn::new(cell.clone()).return_sequences(true).return_state(true);
-    let RnnOutput { output: outputs, states } = rnn.call(&x_data)?;
+    let rnn = Rnn::new(cell.clone())
+        .return_sequences(true)
+        .return_state(true);
+    let RnnOutput {
+        output: outputs,
+        states,
+    } = rnn.call(&x_data)?;
 
-    println!("x_data: {}, shape: {}", show::array(&x_data), show::shape(x_data.shape()));
-    println!("outputs: {}, shape: {}", show::array(&outputs), show::shape(outputs.shape()));
-    println!("states: {}, shape: {}", show::array(&states[0]), show::shape(states[0].shape()));
+    println!(
+        "x_data: {}, shape: {}",
+        show::array(&x_data),
+        show::shape(x_data.shape())
+    );
+    println!(
+        "outputs: {}, shape: {}",
+        show::array(&outputs),
+        show::shape(outputs.shape())
+    );
+    println!(
+        "states: {}, shape: {}",
+        show::array(&states[0]),
+        show::shape(states[0].shape())
+    );
     // ANCHOR_END: cell
 
     // ANCHOR: fused
     // equivalent to above case: the same weights in the fused layer
-    let rnn = SimpleRnn::from_cell(cell.clone()).return_sequences(true).return_state(true);
-    let RnnOutput { output: fused_outputs, states: fused_states } = rnn.call(&x_data)?;
+    let rnn = SimpleRnn::from_cell(cell.clone())
+        .return_sequences(true)
+        .return_state(true);
+    let RnnOutput {
+        output: fused_outputs,
+        states: fused_states,
+    } = rnn.call(&x_data)?;
 
-    println!("x_data: {}, shape: {}", show::array(&x_data), show::shape(x_data.shape()));
-    println!("outputs: {}, shape: {}", show::array(&fused_outputs), show::shape(fused_outputs.shape()));
-    println!("states: {}, shape: {}", show::array(&fused_states[0]), show::shape(fused_states[0].shape()));
+    println!(
+        "x_data: {}, shape: {}",
+        show::array(&x_data),
+        show::shape(x_data.shape())
+    );
+    println!(
+        "outputs: {}, shape: {}",
+        show::array(&fused_outputs),
+        show::shape(fused_outputs.shape())
+    );
+    println!(
+        "states: {}, shape: {}",
+        show::array(&fused_states[0]),
+        show::shape(fused_states[0].shape())
+    );
     // ANCHOR_END: fused
 
     // ANCHOR: by_hand
@@ -47,7 +81,10 @@ fn main() -> Result<()> {
     by_hand.mapv_inplace(f32::tanh);
     println!("by hand: {}", show::array(&by_hand));
     println!("kernel: {}", show::shape(cell.kernel().shape()));
-    println!("recurrent_kernel: {}", show::shape(cell.recurrent_kernel().shape()));
+    println!(
+        "recurrent_kernel: {}",
+        show::shape(cell.recurrent_kernel().shape())
+    );
     // ANCHOR_END: by_hand
     Ok(())
 }

@@ -19,11 +19,26 @@ fn main() -> Result<()> {
     let rnn = SimpleRnn::new(hidden_size, 4, &mut init::rng(12))?
         .return_sequences(true)
         .return_state(true);
-    let RnnOutput { output: outputs, states } = rnn.call(&x_data)?;
+    let RnnOutput {
+        output: outputs,
+        states,
+    } = rnn.call(&x_data)?;
 
-    println!("x_data: {}, shape: {} \n", show::array(&x_data), show::shape(x_data.shape()));
-    println!("outputs: {}, shape: {} \n", show::array(&outputs), show::shape(outputs.shape()));
-    println!("states: {}, shape: {}", show::array(&states[0]), show::shape(states[0].shape()));
+    println!(
+        "x_data: {}, shape: {} \n",
+        show::array(&x_data),
+        show::shape(x_data.shape())
+    );
+    println!(
+        "outputs: {}, shape: {} \n",
+        show::array(&outputs),
+        show::shape(outputs.shape())
+    );
+    println!(
+        "states: {}, shape: {}",
+        show::array(&states[0]),
+        show::shape(states[0].shape())
+    );
     // ANCHOR_END: hello
 
     // ANCHOR: last_row

@@ -15,20 +15,31 @@ fn main() -> Result<()> {
 
     // One cell RNN input_dim (4) -> output_dim (2). sequence: 5, batch 3
     // 3 batches 'hello', 'eolll', 'lleel'
-    let x_data = Array3::from(vec![
-        [h, e, l, l, o],
-        [e, o, l, l, l],
-        [l, l, e, e, l],
-    ]);
+    let x_data = Array3::from(vec![[h, e, l, l, o], [e, o, l, l, l], [l, l, e, e, l]]);
     let hidden_size = 2;
     let rnn = SimpleRnn::new(hidden_size, 4, &mut init::rng(12))?
         .return_sequences(true)
         .return_state(true);
-    let RnnOutput { output: outputs, states } = rnn.call(&x_data)?;
+    let RnnOutput {
+        output: outputs,
+        states,
+    } = rnn.call(&x_data)?;
 
-    println!("x_data: {}, shape: {} \n", show::array(&x_data), show::shape(x_data.shape()));
-    println!("outputs: {}, shape: {} \n", show::array(&outputs), show::shape(outputs.shape()));
-    println!("states: {}, shape: {}", show::array(&states[0]), show::shape(states[0].shape()));
+    println!(
+        "x_data: {}, shape: {} \n",
+        show::array(&x_data),
+        show::shape(x_data.shape())
+    );
+    println!(
+        "outputs: {}, shape: {} \n",
+        show::array(&outputs),
+        show::shape(outputs.shape())
+    );
+    println!(
+        "states: {}, shape: {}",
+        show::array(&states[0]),
+        show::shape(states[0].shape())
+    );
     // ANCHOR_END: batch
 
     // ANCHOR: independent

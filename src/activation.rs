@@ -177,7 +177,11 @@ mod tests {
     #[test]
     fn saturating_inputs_stay_finite() {
         for x in [-1e4f32, -1000.0, 1000.0, 1e4] {
-            for act in [Activation::Tanh, Activation::Sigmoid, Activation::HardSigmoid] {
+            for act in [
+                Activation::Tanh,
+                Activation::Sigmoid,
+                Activation::HardSigmoid,
+            ] {
                 assert!(act.apply(x).is_finite(), "{act:?}({x})");
             }
         }

@@ -39,7 +39,12 @@ pub fn rng(seed: u64) -> Rng {
 }
 
 /// Numbers drawn uniformly from `[low, high)`.
-pub fn uniform<Sh: ShapeBuilder>(rng: &mut Rng, shape: Sh, low: f32, high: f32) -> Array<f32, Sh::Dim>
+pub fn uniform<Sh: ShapeBuilder>(
+    rng: &mut Rng,
+    shape: Sh,
+    low: f32,
+    high: f32,
+) -> Array<f32, Sh::Dim>
 where
     Sh::Dim: Dimension,
 {

@@ -210,9 +210,15 @@ impl Tf1Rnn {
     /// `tf.nn.static_rnn`: the loop unrolled over a list of step inputs,
     /// each `(batch, n_inputs)`. Returns one output per step (the list grows
     /// with the sequence) and the final state.
-    pub fn static_rnn(&self, inputs: &[ArrayView2<f32>]) -> Result<(Vec<Array2<f32>>, Array2<f32>)> {
+    pub fn static_rnn(
+        &self,
+        inputs: &[ArrayView2<f32>],
+    ) -> Result<(Vec<Array2<f32>>, Array2<f32>)> {
         let Some(first) = inputs.first() else {
-            return Err(Error::config("TF1 RNN", "static_rnn needs at least 1 step input, got 0"));
+            return Err(Error::config(
+                "TF1 RNN",
+                "static_rnn needs at least 1 step input, got 0",
+            ));
         };
         let batch = first.nrows();
         let mut outputs: Vec<Array2<f32>> = Vec::with_capacity(inputs.len());
@@ -252,7 +258,11 @@ impl Tf1Rnn {
         };
         let (batch, time, n_inputs) = x.dim();
         if n_inputs != self.wx.nrows() || batch == 0 || time == 0 {
-            let layout = if time_major { "(time, batch, {})" } else { "(batch, time, {})" };
+            let layout = if time_major {
+                "(time, batch, {})"
+            } else {
+                "(batch, time, {})"
+            };
             return Err(Error::shape(
                 "TF1 RNN",
                 "inputs",
@@ -263,7 +273,12 @@ impl Tf1Rnn {
         let lengths: Vec<usize> = match sequence_length {
             Some(lengths) => {
                 if lengths.len() != batch {
-                    return Err(Error::count("TF1 RNN", "sequence_length entries", batch, lengths.len()));
+                    return Err(Error::count(
+                        "TF1 RNN",
+                        "sequence_length entries",
+                        batch,
+                        lengths.len(),
+                    ));
                 }
                 if let Some(b) = lengths.iter().position(|&l| l > time) {
                     return Err(Error::config(
@@ -291,7 +306,10 @@ impl Tf1Rnn {
             }
         }
         let outputs = if time_major {
-            outputs.permuted_axes([1, 0, 2]).as_standard_layout().to_owned()
+            outputs
+                .permuted_axes([1, 0, 2])
+                .as_standard_layout()
+                .to_owned()
         } else {
             outputs
         };

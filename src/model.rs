@@ -105,20 +105,31 @@ impl ModelLayer {
     pub fn output_shape(&self, input: &[Option<usize>]) -> Result<Vec<Option<usize>>, String> {
         self.single_output()?;
         let (units, return_sequences) = match self {
-            ModelLayer::Dense(d) => return d.output_shape(input).map_err(|_| {
-                format!("it needs (batch, ..., {}) input, got {}", d.input_dim(), show::shape_opt(input))
-            }),
+            ModelLayer::Dense(d) => {
+                return d.output_shape(input).map_err(|_| {
+                    format!(
+                        "it needs (batch, ..., {}) input, got {}",
+                        d.input_dim(),
+                        show::shape_opt(input)
+                    )
+                });
+            }
             ModelLayer::Recurrent(l) => (l.units(), l.config().return_sequences),
             ModelLayer::Bidirectional(l) => (l.output_units(), l.config().return_sequences),
         };
         let needs = format!("(batch, time, {})", self.input_dim());
         match input {
-            [batch, time, Some(features)] if *features == self.input_dim() => Ok(if return_sequences {
-                vec![*batch, *time, Some(units)]
-            } else {
-                vec![*batch, Some(units)]
-            }),
-            [_, _, _] => Err(format!("it needs {needs} input, got {}", show::shape_opt(input))),
+            [batch, time, Some(features)] if *features == self.input_dim() => {
+                Ok(if return_sequences {
+                    vec![*batch, *time, Some(units)]
+                } else {
+                    vec![*batch, Some(units)]
+                })
+            }
+            [_, _, _] => Err(format!(
+                "it needs {needs} input, got {}",
+                show::shape_opt(input)
+            )),
             _ => Err(format!(
                 "it needs {needs} input (a sequence), got {}; the layer before it must return sequences",
                 show::shape_opt(input)
@@ -211,21 +222,27 @@ impl Sequential {
         let input = self.output_shape();
         let base = layer.base_name();
         let same_kind = self.layers.iter().filter(|l| l.base_name() == base).count();
-        let name = if same_kind == 0 { base } else { format!("{base}_{same_kind}") };
-        let shape = layer.output_shape(&input).map_err(|message| Error::Incompatible {
-            index: self.layers.len(),
-            first: match self.layers.last() {
-                Some(prev) => format!(
-                    "{} ({}), which outputs {}",
-                    self.names[self.layers.len() - 1],
-                    prev.type_name(),
-                    show::shape_opt(&input)
-                ),
-                None => format!("the input {}", show::shape_opt(&input)),
-            },
-            second: format!("{name} ({})", layer.type_name()),
-            message,
-        })?;
+        let name = if same_kind == 0 {
+            base
+        } else {
+            format!("{base}_{same_kind}")
+        };
+        let shape = layer
+            .output_shape(&input)
+            .map_err(|message| Error::Incompatible {
+                index: self.layers.len(),
+                first: match self.layers.last() {
+                    Some(prev) => format!(
+                        "{} ({}), which outputs {}",
+                        self.names[self.layers.len() - 1],
+                        prev.type_name(),
+                        show::shape_opt(&input)
+                    ),
+                    None => format!("the input {}", show::shape_opt(&input)),
+                },
+                second: format!("{name} ({})", layer.type_name()),
+                message,
+            })?;
         self.layers.push(layer);
         self.names.push(name);
         self.shapes.push(shape);
@@ -254,7 +271,10 @@ impl Sequential {
 
     /// The model's output shape (the input shape when there are no layers).
     pub fn output_shape(&self) -> Vec<Option<usize>> {
-        self.shapes.last().cloned().unwrap_or_else(|| self.input_shape.clone())
+        self.shapes
+            .last()
+            .cloned()
+            .unwrap_or_else(|| self.input_shape.clone())
     }
 
     /// Total trainable numbers.
@@ -302,7 +322,13 @@ impl Sequential {
             .iter()
             .zip(&self.names)
             .zip(&self.shapes)
-            .map(|((l, n), s)| (format!("{n} ({})", l.type_name()), s.clone(), l.param_count()))
+            .map(|((l, n), s)| {
+                (
+                    format!("{n} ({})", l.type_name()),
+                    s.clone(),
+                    l.param_count(),
+                )
+            })
             .collect()
     }
 
@@ -315,8 +341,14 @@ impl Sequential {
                 .column_separator('│')
                 .borders('│')
                 .separators(&[LinePosition::Top], LineSeparator::new('─', '┬', '┌', '┐'))
-                .separators(&[LinePosition::Title], LineSeparator::new('─', '┼', '├', '┤'))
-                .separators(&[LinePosition::Bottom], LineSeparator::new('─', '┴', '└', '┘'))
+                .separators(
+                    &[LinePosition::Title],
+                    LineSeparator::new('─', '┼', '├', '┤'),
+                )
+                .separators(
+                    &[LinePosition::Bottom],
+                    LineSeparator::new('─', '┴', '└', '┘'),
+                )
                 .padding(1, 1)
                 .build(),
         );

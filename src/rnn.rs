@@ -196,7 +196,14 @@ impl<C: Cell> Recurrent for Rnn<C> {
         self.cell.weights()
     }
     fn call_with(&self, x: ArrayViewD<'_, f32>, args: CallArgs<'_>) -> Result<RnnOutput> {
-        run(&self.cell, &self.config, "RNN", x, args, Projection::PerStep)
+        run(
+            &self.cell,
+            &self.config,
+            "RNN",
+            x,
+            args,
+            Projection::PerStep,
+        )
     }
 }
 
@@ -229,7 +236,12 @@ pub(crate) fn check_input<'a>(
         return Err(Error::shape(layer, "input", expected, actual));
     }
     if batch == 0 {
-        return Err(Error::shape(layer, "input", "a batch of at least 1", actual));
+        return Err(Error::shape(
+            layer,
+            "input",
+            "a batch of at least 1",
+            actual,
+        ));
     }
     if time == 0 {
         return Err(Error::shape(layer, "input", "at least 1 time step", actual));
@@ -307,7 +319,10 @@ pub(crate) fn run<C: Cell>(
                     .assign(&x.slice(s![.., t, ..]));
             }
             let rows = steps * batch;
-            cell.project(x_chunk.slice(s![..rows, ..]), xw_chunk.slice_mut(s![..rows, ..]));
+            cell.project(
+                x_chunk.slice(s![..rows, ..]),
+                xw_chunk.slice_mut(s![..rows, ..]),
+            );
         }
         let t = time_index(config.go_backwards, time, step);
         let xw_t = xw_chunk.slice(s![k * batch..(k + 1) * batch, ..]);

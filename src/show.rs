@@ -78,7 +78,7 @@ where
         return FloatFormat::new(&[v]).format(v);
     }
     if a.is_empty() {
-        return format!("{}{}", "[".repeat(a.ndim()), "]".repeat(a.ndim()));
+        return "[]".to_string();
     }
     let summarise = a.len() > THRESHOLD;
     let mut shown = Vec::new();
@@ -156,8 +156,7 @@ impl Printer<'_, '_> {
                     }
                     None => "...".to_string(),
                 };
-                let needs_wrap =
-                    line.len() + word.len() > elem_width && line.len() > hanging.len();
+                let needs_wrap = line.len() + word.len() > elem_width && line.len() > hanging.len();
                 if needs_wrap {
                     s.push_str(line.trim_end());
                     s.push('\n');
@@ -230,7 +229,9 @@ impl FloatFormat {
                 let (int, frac, exp) = scientific_parts(*v);
                 f.pad_left = f.pad_left.max(int.len());
                 f.precision = f.precision.max(frac.len());
-                f.exp_digits = f.exp_digits.max(exp.unsigned_abs().to_string().len().max(2));
+                f.exp_digits = f
+                    .exp_digits
+                    .max(exp.unsigned_abs().to_string().len().max(2));
             }
             f.pad_right = f.exp_digits + 2 + f.precision;
         } else {
@@ -265,12 +266,16 @@ impl FloatFormat {
             return format!("{word:>width$}");
         }
         if self.scientific {
-            let (int, frac, exp) = scientific_parts(v);
+            // Every mantissa gets the column's digits, the value's own (as
+            // numpy's `min_digits` does), not zeros.
+            let s = format!("{v:.prec$e}", prec = self.precision);
+            let (mantissa, exp) = s.split_once('e').expect("{:e} always writes an exponent");
+            let exp: i32 = exp.parse().expect("an exponent is an integer");
+            let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
             let sign = if exp < 0 { '-' } else { '+' };
             format!(
-                "{int:>pl$}.{frac:0<prec$}e{sign}{e:0>ed$}",
+                "{int:>pl$}.{frac}e{sign}{e:0>ed$}",
                 pl = self.pad_left,
-                prec = self.precision,
                 e = exp.unsigned_abs(),
                 ed = self.exp_digits
             )
@@ -306,7 +311,10 @@ fn positional_parts(v: f32) -> (String, String) {
 fn scientific_parts(v: f32) -> (String, String, i32) {
     let mut s = format!("{v:e}");
     let (mantissa, _) = s.split_once('e').expect("{:e} always writes an exponent");
-    if mantissa.split_once('.').is_some_and(|(_, f)| f.len() > PRECISION) {
+    if mantissa
+        .split_once('.')
+        .is_some_and(|(_, f)| f.len() > PRECISION)
+    {
         s = format!("{v:.PRECISION$e}");
         let (m, e) = s.split_once('e').expect("{:e} always writes an exponent");
         let m = m.trim_end_matches('0');
@@ -388,7 +396,10 @@ mod tests {
     #[test]
     fn big_arrays_are_summarised() {
         let x = Array::from_shape_fn(2000, |i| i as f32);
-        assert_eq!(array(&x), "[0.000e+00 1.000e+00 2.000e+00 ... 1.997e+03 1.998e+03 1.999e+03]");
+        assert_eq!(
+            array(&x),
+            "[0.000e+00 1.000e+00 2.000e+00 ... 1.997e+03 1.998e+03 1.999e+03]"
+        );
     }
 
     #[test]

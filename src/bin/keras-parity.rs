@@ -17,7 +17,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.is_empty() || args.iter().any(|a| a == "-h" || a == "--help") {
         eprintln!("usage: keras-parity CASE.json|FOLDER [...]");
-        eprintln!("Checks each Keras reference case (tolerance {TOLERANCE:e}); see tests/keras_cases/README.md.");
+        eprintln!(
+            "Checks each Keras reference case (tolerance {TOLERANCE:e}); see tests/keras_cases/README.md."
+        );
         return ExitCode::from(2);
     }
     let mut files = Vec::new();
@@ -48,7 +50,10 @@ fn main() -> ExitCode {
                 passed += 1;
                 println!("pass  {:<40} max |diff| {max_abs_diff:.2e}", case.name);
             }
-            Ok(Outcome::Failed { max_abs_diff, reason }) => {
+            Ok(Outcome::Failed {
+                max_abs_diff,
+                reason,
+            }) => {
                 failed += 1;
                 let diff = max_abs_diff.map_or("-".to_string(), |d| format!("{d:.2e}"));
                 println!("FAIL  {:<40} max |diff| {diff}  {reason}", case.name);

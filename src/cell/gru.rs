@@ -99,7 +99,12 @@ impl GruCell {
         }
         let units = width / 3;
         check_sizes("GRU", units, input_dim)?;
-        check_weight("GRU", "recurrent_kernel", &[units, 3 * units], recurrent_kernel.shape())?;
+        check_weight(
+            "GRU",
+            "recurrent_kernel",
+            &[units, 3 * units],
+            recurrent_kernel.shape(),
+        )?;
         if let Some(b) = &bias {
             let rows = if reset_after { 2 } else { 1 };
             check_weight("GRU", "bias", &[rows, 3 * units], b.shape())?;
@@ -124,7 +129,11 @@ impl GruCell {
     }
 
     /// The same cell with other activations (`activation`, `recurrent_activation`).
-    pub fn with_activations(mut self, activation: Activation, recurrent_activation: Activation) -> Self {
+    pub fn with_activations(
+        mut self,
+        activation: Activation,
+        recurrent_activation: Activation,
+    ) -> Self {
         self.activation = activation;
         self.recurrent_activation = recurrent_activation;
         self
@@ -207,7 +216,11 @@ impl Cell for GruCell {
 
     fn workspace(&self, batch: usize) -> GruWorkspace {
         let units = self.units();
-        let inner_width = if self.reset_after { 3 * units } else { 2 * units };
+        let inner_width = if self.reset_after {
+            3 * units
+        } else {
+            2 * units
+        };
         let side = if self.reset_after { 0 } else { units };
         GruWorkspace {
             inner: Array2::zeros((batch, inner_width)),
@@ -221,7 +234,12 @@ impl Cell for GruCell {
         let h = &mut states[0];
         let (act, rec) = (self.activation, self.recurrent_activation);
         if self.reset_after {
-            linalg::matmul_into(h.view(), self.recurrent_kernel.view(), ws.inner.view_mut(), false);
+            linalg::matmul_into(
+                h.view(),
+                self.recurrent_kernel.view(),
+                ws.inner.view_mut(),
+                false,
+            );
             if let Some(b) = self.recurrent_bias() {
                 linalg::add_row(ws.inner.view_mut(), b);
             }
@@ -252,7 +270,12 @@ impl Cell for GruCell {
                     }
                 });
             let h_kernel = self.recurrent_kernel.slice(s![.., 2 * units..]);
-            linalg::matmul_into(ws.reset_state.view(), h_kernel, ws.candidate.view_mut(), false);
+            linalg::matmul_into(
+                ws.reset_state.view(),
+                h_kernel,
+                ws.candidate.view_mut(),
+                false,
+            );
             Zip::from(h.rows_mut())
                 .and(ws.inner.rows())
                 .and(ws.candidate.rows())
@@ -274,14 +297,21 @@ impl Cell for GruCell {
         ];
         if let Some(b) = &self.bias {
             let b = b.view().into_dyn();
-            w.push(if self.reset_after { b } else { b.index_axis_move(ndarray::Axis(0), 0) });
+            w.push(if self.reset_after {
+                b
+            } else {
+                b.index_axis_move(ndarray::Axis(0), 0)
+            });
         }
         w
     }
 }
 
 /// Keras keeps the bias of the original GRU as `(3·units,)`: drop the row axis.
-fn keras_bias_shape(b: ndarray::ArrayViewMutD<'_, f32>, reset_after: bool) -> ndarray::ArrayViewMutD<'_, f32> {
+fn keras_bias_shape(
+    b: ndarray::ArrayViewMutD<'_, f32>,
+    reset_after: bool,
+) -> ndarray::ArrayViewMutD<'_, f32> {
     if reset_after {
         b
     } else {

@@ -75,7 +75,12 @@ impl LstmCell {
         }
         let units = width / 4;
         check_sizes("LSTM", units, input_dim)?;
-        check_weight("LSTM", "recurrent_kernel", &[units, 4 * units], recurrent_kernel.shape())?;
+        check_weight(
+            "LSTM",
+            "recurrent_kernel",
+            &[units, 4 * units],
+            recurrent_kernel.shape(),
+        )?;
         if let Some(b) = &bias {
             check_weight("LSTM", "bias", &[4 * units], b.shape())?;
         }
@@ -89,7 +94,11 @@ impl LstmCell {
     }
 
     /// The same cell with other activations (`activation`, `recurrent_activation`).
-    pub fn with_activations(mut self, activation: Activation, recurrent_activation: Activation) -> Self {
+    pub fn with_activations(
+        mut self,
+        activation: Activation,
+        recurrent_activation: Activation,
+    ) -> Self {
         self.activation = activation;
         self.recurrent_activation = recurrent_activation;
         self

@@ -161,7 +161,12 @@ pub(crate) fn check_states(
 }
 
 /// Checks that a weight has the shape a layer needs.
-pub(crate) fn check_weight(layer: &str, name: &str, expected: &[usize], actual: &[usize]) -> Result<()> {
+pub(crate) fn check_weight(
+    layer: &str,
+    name: &str,
+    expected: &[usize],
+    actual: &[usize],
+) -> Result<()> {
     if expected == actual {
         Ok(())
     } else {

@@ -57,7 +57,12 @@ impl SimpleRnnCell {
     ) -> Result<Self> {
         let (input_dim, units) = kernel.dim();
         check_sizes("SimpleRNN", units, input_dim)?;
-        check_weight("SimpleRNN", "recurrent_kernel", &[units, units], recurrent_kernel.shape())?;
+        check_weight(
+            "SimpleRNN",
+            "recurrent_kernel",
+            &[units, units],
+            recurrent_kernel.shape(),
+        )?;
         if let Some(b) = &bias {
             check_weight("SimpleRNN", "bias", &[units], b.shape())?;
         }

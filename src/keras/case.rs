@@ -172,14 +172,21 @@ impl Case {
 fn matrix(v: &Value, path: &str) -> Result<Array2<f32>> {
     let a = json::array(v, path)?;
     let dims = show::shape(a.shape());
-    a.into_dimensionality::<Ix2>()
-        .map_err(|_| Error::format("", format!("{path}: expected a 2-D array, got shape {dims}")))
+    a.into_dimensionality::<Ix2>().map_err(|_| {
+        Error::format(
+            "",
+            format!("{path}: expected a 2-D array, got shape {dims}"),
+        )
+    })
 }
 
 fn mask(v: &Value) -> Result<Array2<bool>> {
     let m = matrix(v, "mask")?;
     if let Some(bad) = m.iter().find(|x| **x != 0.0 && **x != 1.0) {
-        return Err(Error::format("", format!("mask: expected 0 or 1, got {bad}")));
+        return Err(Error::format(
+            "",
+            format!("mask: expected 0 or 1, got {bad}"),
+        ));
     }
     Ok(m.mapv(|x| x == 1.0))
 }
@@ -189,7 +196,13 @@ fn summary_row(v: &Value, path: &str) -> Result<SummaryRow> {
     row.only_keys(&["type", "output_shape", "params"])?;
     Ok(SummaryRow {
         layer_type: row.string("type")?.to_string(),
-        output_shape: json::shape(row.required("output_shape")?, &format!("{path}.output_shape"), true)?,
-        params: row.opt_usize("params")?.ok_or_else(|| Error::format("", format!("{path}.params: missing")))?,
+        output_shape: json::shape(
+            row.required("output_shape")?,
+            &format!("{path}.output_shape"),
+            true,
+        )?,
+        params: row
+            .opt_usize("params")?
+            .ok_or_else(|| Error::format("", format!("{path}.params: missing")))?,
     })
 }

@@ -113,7 +113,9 @@ impl LayerConfig {
                 if !matches!(inner_kind, "SimpleRNN" | "LSTM" | "GRU") {
                     return Err(Error::format(
                         "",
-                        format!("{inner_path}.type: Bidirectional wraps SimpleRNN, LSTM or GRU, got {inner_kind:?}"),
+                        format!(
+                            "{inner_path}.type: Bidirectional wraps SimpleRNN, LSTM or GRU, got {inner_kind:?}"
+                        ),
                     ));
                 }
                 let merge = if obj.has("merge_mode") {
@@ -122,7 +124,8 @@ impl LayerConfig {
                     Some("concat")
                 };
                 Ok(LayerConfig::Bidirectional {
-                    merge_mode: MergeMode::from_keras(merge).map_err(|e| Error::format("", format!("{path}.merge_mode: {e}")))?,
+                    merge_mode: MergeMode::from_keras(merge)
+                        .map_err(|e| Error::format("", format!("{path}.merge_mode: {e}")))?,
                     layer: recurrent(inner, inner_kind)?,
                 })
             }
@@ -141,11 +144,17 @@ impl LayerConfig {
                 if input_shape.len() != 3 {
                     return Err(Error::format(
                         "",
-                        format!("{shape_path}: expected [batch, time, features], got {} sizes", input_shape.len()),
+                        format!(
+                            "{shape_path}: expected [batch, time, features], got {} sizes",
+                            input_shape.len()
+                        ),
                     ));
                 }
                 if input_shape[2].is_none_or(|f| f == 0) {
-                    return Err(Error::format("", format!("{shape_path}: the feature size must be a positive integer")));
+                    return Err(Error::format(
+                        "",
+                        format!("{shape_path}: the feature size must be a positive integer"),
+                    ));
                 }
                 let layers = obj
                     .list("layers")?
@@ -153,14 +162,27 @@ impl LayerConfig {
                     .enumerate()
                     .map(|(i, l)| LayerConfig::from_json(l, &format!("{path}.layers[{i}]")))
                     .collect::<Result<Vec<_>>>()?;
-                if let Some(i) = layers.iter().position(|l| matches!(l, LayerConfig::Sequential { .. })) {
-                    return Err(Error::format("", format!("{path}.layers[{i}]: a Sequential inside a Sequential is not supported")));
+                if let Some(i) = layers
+                    .iter()
+                    .position(|l| matches!(l, LayerConfig::Sequential { .. }))
+                {
+                    return Err(Error::format(
+                        "",
+                        format!(
+                            "{path}.layers[{i}]: a Sequential inside a Sequential is not supported"
+                        ),
+                    ));
                 }
-                Ok(LayerConfig::Sequential { input_shape, layers })
+                Ok(LayerConfig::Sequential {
+                    input_shape,
+                    layers,
+                })
             }
             other => Err(Error::format(
                 "",
-                format!("{path}.type: unknown layer type {other:?}; expected SimpleRNN, LSTM, GRU, Bidirectional, Dense or Sequential"),
+                format!(
+                    "{path}.type: unknown layer type {other:?}; expected SimpleRNN, LSTM, GRU, Bidirectional, Dense or Sequential"
+                ),
             )),
         }
     }
@@ -184,7 +206,12 @@ impl LayerConfig {
         Ok(layer)
     }
 
-    fn build_from(&self, input_dim: usize, w: &mut Weights<'_>, prefix: &str) -> Result<KerasLayer> {
+    fn build_from(
+        &self,
+        input_dim: usize,
+        w: &mut Weights<'_>,
+        prefix: &str,
+    ) -> Result<KerasLayer> {
         Ok(match self {
             LayerConfig::Recurrent(r) => KerasLayer::Recurrent(r.build(input_dim, w, prefix)?),
             LayerConfig::Bidirectional { merge_mode, layer } => {
@@ -194,10 +221,16 @@ impl LayerConfig {
             }
             LayerConfig::Dense(d) => {
                 let kernel = w.matrix(prefix, "kernel", [input_dim, d.units])?;
-                let bias = d.use_bias.then(|| w.vector(prefix, "bias", d.units)).transpose()?;
+                let bias = d
+                    .use_bias
+                    .then(|| w.vector(prefix, "bias", d.units))
+                    .transpose()?;
                 KerasLayer::Dense(Dense::from_weights(kernel, bias, d.activation)?)
             }
-            LayerConfig::Sequential { input_shape, layers } => {
+            LayerConfig::Sequential {
+                input_shape,
+                layers,
+            } => {
                 let mut model = Sequential::new(input_shape);
                 for (i, config) in layers.iter().enumerate() {
                     let features = match model.output_shape().last() {
@@ -209,7 +242,9 @@ impl LayerConfig {
                         KerasLayer::Recurrent(l) => l.into(),
                         KerasLayer::Bidirectional(l) => l.into(),
                         KerasLayer::Dense(l) => l.into(),
-                        KerasLayer::Sequential(_) => unreachable!("refused when the config was read"),
+                        KerasLayer::Sequential(_) => {
+                            unreachable!("refused when the config was read")
+                        }
                     };
                     model.add(layer)?;
                 }
@@ -242,7 +277,10 @@ fn recurrent(obj: Obj<'_>, kind: &str) -> Result<RecurrentConfig> {
     let activation = activation(obj, "activation", "tanh", name)?;
     let recurrent_activation = activation_for(obj, kind, name)?;
     if activation == Activation::Softmax || recurrent_activation == Activation::Softmax {
-        return Err(Error::config(name, "softmax is not an element-wise activation; a recurrent cell needs one"));
+        return Err(Error::config(
+            name,
+            "softmax is not an element-wise activation; a recurrent cell needs one",
+        ));
     }
     Ok(RecurrentConfig {
         kind,
@@ -276,12 +314,30 @@ impl RecurrentConfig {
         let recurrent_kernel = w.matrix(prefix, "recurrent_kernel", [units, width])?;
         let layer: RecurrentLayer = match self.kind {
             RecurrentKind::SimpleRnn => {
-                let bias = self.use_bias.then(|| w.vector(prefix, "bias", width)).transpose()?;
-                Fused::from_cell(SimpleRnnCell::from_weights(kernel, recurrent_kernel, bias, self.activation)?).into()
+                let bias = self
+                    .use_bias
+                    .then(|| w.vector(prefix, "bias", width))
+                    .transpose()?;
+                Fused::from_cell(SimpleRnnCell::from_weights(
+                    kernel,
+                    recurrent_kernel,
+                    bias,
+                    self.activation,
+                )?)
+                .into()
             }
             RecurrentKind::Lstm => {
-                let bias = self.use_bias.then(|| w.vector(prefix, "bias", width)).transpose()?;
-                let cell = LstmCell::from_weights(kernel, recurrent_kernel, bias, self.activation, self.recurrent_activation)?;
+                let bias = self
+                    .use_bias
+                    .then(|| w.vector(prefix, "bias", width))
+                    .transpose()?;
+                let cell = LstmCell::from_weights(
+                    kernel,
+                    recurrent_kernel,
+                    bias,
+                    self.activation,
+                    self.recurrent_activation,
+                )?;
                 Fused::from_cell(cell).into()
             }
             RecurrentKind::Gru => {
@@ -290,7 +346,10 @@ impl RecurrentConfig {
                 } else if self.reset_after {
                     Some(w.matrix(prefix, "bias", [2, width])?)
                 } else {
-                    Some(w.vector(prefix, "bias", width)?.insert_axis(ndarray::Axis(0)))
+                    Some(
+                        w.vector(prefix, "bias", width)?
+                            .insert_axis(ndarray::Axis(0)),
+                    )
                 };
                 let cell = GruCell::from_weights(
                     kernel,
@@ -325,7 +384,11 @@ impl<'a> Weights<'a> {
         let Some(item) = self.items.get(self.next) else {
             return Err(Error::format(
                 "",
-                format!("weights: {want} {} is missing (only {} weights given)", show::shape(shape), self.items.len()),
+                format!(
+                    "weights: {want} {} is missing (only {} weights given)",
+                    show::shape(shape),
+                    self.items.len()
+                ),
             ));
         };
         if item.name != want {
@@ -350,18 +413,27 @@ impl<'a> Weights<'a> {
     }
 
     fn matrix(&mut self, prefix: &str, name: &str, shape: [usize; 2]) -> Result<Array2<f32>> {
-        Ok(self.take(prefix, name, &shape)?.into_dimensionality::<Ix2>().expect("shape checked"))
+        Ok(self
+            .take(prefix, name, &shape)?
+            .into_dimensionality::<Ix2>()
+            .expect("shape checked"))
     }
 
     fn vector(&mut self, prefix: &str, name: &str, len: usize) -> Result<Array1<f32>> {
-        Ok(self.take(prefix, name, &[len])?.into_dimensionality::<Ix1>().expect("shape checked"))
+        Ok(self
+            .take(prefix, name, &[len])?
+            .into_dimensionality::<Ix1>()
+            .expect("shape checked"))
     }
 
     fn finish(&self) -> Result<()> {
         match self.items.get(self.next) {
             Some(extra) => Err(Error::format(
                 "",
-                format!("weights[{}] ({}): more weights than the layer has ({} used)", self.next, extra.name, self.next),
+                format!(
+                    "weights[{}] ({}): more weights than the layer has ({} used)",
+                    self.next, extra.name, self.next
+                ),
             )),
             None => Ok(()),
         }

@@ -27,7 +27,10 @@ pub(crate) fn describe(v: &Value) -> String {
 }
 
 fn wrong(path: &str, expected: &str, got: &Value) -> Error {
-    Error::format("", format!("{path}: expected {expected}, got {}", describe(got)))
+    Error::format(
+        "",
+        format!("{path}: expected {expected}, got {}", describe(got)),
+    )
 }
 
 impl<'a> Obj<'a> {
@@ -40,7 +43,11 @@ impl<'a> Obj<'a> {
     }
 
     fn field_path(&self, key: &str) -> String {
-        if self.path.is_empty() { key.to_string() } else { format!("{}.{key}", self.path) }
+        if self.path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{key}", self.path)
+        }
     }
 
     /// Fails on a key that is not in `known`, so that a setting this crate
@@ -51,7 +58,11 @@ impl<'a> Obj<'a> {
                 "",
                 format!(
                     "{}: unsupported key {k:?}; known keys are {}",
-                    if self.path.is_empty() { "top level" } else { self.path },
+                    if self.path.is_empty() {
+                        "top level"
+                    } else {
+                        self.path
+                    },
                     known.join(", ")
                 ),
             )),
@@ -75,7 +86,8 @@ impl<'a> Obj<'a> {
 
     pub(crate) fn string(&self, key: &str) -> Result<&'a str> {
         let v = self.required(key)?;
-        v.as_str().ok_or_else(|| wrong(&self.field_path(key), "a string", v))
+        v.as_str()
+            .ok_or_else(|| wrong(&self.field_path(key), "a string", v))
     }
 
     pub(crate) fn opt_string(&self, key: &str) -> Result<Option<&'a str>> {

@@ -19,7 +19,10 @@ pub enum Outcome {
     /// Every array within tolerance.
     Passed { max_abs_diff: f32 },
     /// Something differs: `reason` says what.
-    Failed { max_abs_diff: Option<f32>, reason: String },
+    Failed {
+        max_abs_diff: Option<f32>,
+        reason: String,
+    },
     /// A part of the case this crate does not check yet.
     Skipped { reason: String },
 }
@@ -35,7 +38,10 @@ pub fn check_case(case: &Case) -> Result<Outcome> {
             other => {
                 return Err(Error::format(
                     "",
-                    format!("input: expected (batch, time, features), got {}", show::shape(other)),
+                    format!(
+                        "input: expected (batch, time, features), got {}",
+                        show::shape(other)
+                    ),
                 ));
             }
         },
@@ -93,7 +99,10 @@ pub fn check_case(case: &Case) -> Result<Outcome> {
 
 fn no_call_args(case: &Case, layer: &str) -> Result<()> {
     if case.mask.is_some() || case.initial_state.is_some() {
-        return Err(Error::format("", format!("mask and initial_state apply to recurrent layers, not to {layer}")));
+        return Err(Error::format(
+            "",
+            format!("mask and initial_state apply to recurrent layers, not to {layer}"),
+        ));
     }
     Ok(())
 }
@@ -103,11 +112,18 @@ fn summary_mismatch(case: &Case, model: &crate::model::Sequential) -> Option<Str
     let ours = model.summary_rows();
     if let Some(rows) = &case.summary {
         if rows.len() != ours.len() {
-            return Some(format!("summary: Keras lists {} layers, the model has {}", rows.len(), ours.len()));
+            return Some(format!(
+                "summary: Keras lists {} layers, the model has {}",
+                rows.len(),
+                ours.len()
+            ));
         }
         for (i, (theirs, (name, shape, params))) in rows.iter().zip(&ours).enumerate() {
             let our_type = &name[name.find('(').map_or(0, |p| p + 1)..name.len() - 1];
-            if theirs.layer_type != our_type || theirs.output_shape != *shape || theirs.params != *params {
+            if theirs.layer_type != our_type
+                || theirs.output_shape != *shape
+                || theirs.params != *params
+            {
                 return Some(format!(
                     "summary row {i}: Keras says {} {} {}, we say {our_type} {} {params}",
                     theirs.layer_type,
@@ -131,7 +147,11 @@ fn summary_mismatch(case: &Case, model: &crate::model::Sequential) -> Option<Str
 /// or why they cannot be compared.
 fn compare(expected: &[ArrayD<f32>], actual: &[ArrayD<f32>]) -> Result<f32, String> {
     if expected.len() != actual.len() {
-        return Err(format!("Keras returned {} arrays, we return {}", expected.len(), actual.len()));
+        return Err(format!(
+            "Keras returned {} arrays, we return {}",
+            expected.len(),
+            actual.len()
+        ));
     }
     let mut worst = 0.0f32;
     for (i, (e, a)) in expected.iter().zip(actual).enumerate() {
@@ -151,6 +171,10 @@ fn compare(expected: &[ArrayD<f32>], actual: &[ArrayD<f32>]) -> Result<f32, Stri
 pub fn max_abs_diff(a: &ArrayD<f32>, b: &ArrayD<f32>) -> f32 {
     a.iter().zip(b).fold(0.0f32, |m, (x, y)| {
         let d = (x - y).abs();
-        if d.is_nan() || m.is_nan() { f32::NAN } else { m.max(d) }
+        if d.is_nan() || m.is_nan() {
+            f32::NAN
+        } else {
+            m.max(d)
+        }
     })
 }

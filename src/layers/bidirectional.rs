@@ -38,7 +38,11 @@ impl MergeMode {
 
     /// Width of the merged output for a layer of `units`.
     pub fn output_units(self, units: usize) -> usize {
-        if self == MergeMode::Concat { 2 * units } else { units }
+        if self == MergeMode::Concat {
+            2 * units
+        } else {
+            units
+        }
     }
 }
 
@@ -207,12 +211,21 @@ impl<L: Recurrent> Bidirectional<L> {
 
     /// Runs both directions with a mask or initial states: the first half
     /// of `initial_state` goes to the forward layer, the second to the backward.
-    pub fn call_with(&self, x: ArrayViewD<'_, f32>, args: CallArgs<'_>) -> Result<BidirectionalOutput> {
+    pub fn call_with(
+        &self,
+        x: ArrayViewD<'_, f32>,
+        args: CallArgs<'_>,
+    ) -> Result<BidirectionalOutput> {
         let (forward_init, backward_init) = match args.initial_state {
             Some(states) => {
                 let n = self.forward.state_count();
                 if states.len() != 2 * n {
-                    return Err(Error::count("Bidirectional", "initial states", 2 * n, states.len()));
+                    return Err(Error::count(
+                        "Bidirectional",
+                        "initial states",
+                        2 * n,
+                        states.len(),
+                    ));
                 }
                 let (f, b) = states.split_at(n);
                 (Some(f), Some(b))

@@ -45,7 +45,11 @@ impl Dense {
     }
 
     /// A layer with the given weights.
-    pub fn from_weights(kernel: Array2<f32>, bias: Option<Array1<f32>>, activation: Activation) -> Result<Self> {
+    pub fn from_weights(
+        kernel: Array2<f32>,
+        bias: Option<Array1<f32>>,
+        activation: Activation,
+    ) -> Result<Self> {
         let (input_dim, units) = kernel.dim();
         crate::cell::check_sizes("Dense", units, input_dim)?;
         if let Some(b) = &bias {
@@ -156,7 +160,9 @@ impl Dense {
         self.activation.apply_inplace(y.view_mut());
         let mut shape = x.shape().to_vec();
         *shape.last_mut().expect("at least 2-D") = self.units();
-        Ok(y.into_shape_with_order(shape).expect("rows × units").into_dyn())
+        Ok(y.into_shape_with_order(shape)
+            .expect("rows × units")
+            .into_dyn())
     }
 
     /// The output shape for an input shape (`None` for an unknown size).

@@ -39,6 +39,7 @@ pub mod manual;
 pub mod model;
 pub mod rnn;
 pub mod show;
+pub mod train;
 
 pub use error::{Error, Result};
 

@@ -1,7 +1,7 @@
 //! `Sequential`: a stack of layers, its output shapes inferred before any
 //! data flows, and Keras's `model.summary()` table.
 
-use ndarray::{ArrayD, ArrayViewD};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 use prettytable::format::{FormatBuilder, LinePosition, LineSeparator};
 use prettytable::{Cell as TableCell, Row, Table};
 
@@ -80,6 +80,15 @@ impl ModelLayer {
             ModelLayer::Recurrent(l) => l.weights(),
             ModelLayer::Bidirectional(l) => l.weights(),
             ModelLayer::Dense(l) => l.weights(),
+        }
+    }
+
+    /// The same weights, to change (training, loading).
+    pub fn weights_mut(&mut self) -> Vec<ArrayViewMutD<'_, f32>> {
+        match self {
+            ModelLayer::Recurrent(l) => l.weights_mut(),
+            ModelLayer::Bidirectional(l) => l.weights_mut(),
+            ModelLayer::Dense(l) => l.weights_mut(),
         }
     }
 
@@ -285,6 +294,14 @@ impl Sequential {
     /// Every weight in Keras's `model.get_weights()` order.
     pub fn weights(&self) -> Vec<ArrayViewD<'_, f32>> {
         self.layers.iter().flat_map(|l| l.weights()).collect()
+    }
+
+    /// The same weights, to change (training, loading).
+    pub fn weights_mut(&mut self) -> Vec<ArrayViewMutD<'_, f32>> {
+        self.layers
+            .iter_mut()
+            .flat_map(|l| l.weights_mut())
+            .collect()
     }
 
     /// Checks an input against the shape the model was built for.

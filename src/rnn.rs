@@ -7,8 +7,8 @@
 //! [`crate::layers`] run the same loop after projecting all steps at once.
 
 use ndarray::{
-    Array2, Array3, ArrayBase, ArrayD, ArrayView2, ArrayView3, ArrayViewD, Axis, Data, Dimension,
-    Ix3, s,
+    Array2, Array3, ArrayBase, ArrayD, ArrayView2, ArrayView3, ArrayViewD, ArrayViewMutD, Axis,
+    Data, Dimension, Ix3, s,
 };
 
 use crate::cell::{Cell, check_states};
@@ -75,6 +75,8 @@ pub trait Recurrent {
     fn config_mut(&mut self) -> &mut RnnConfig;
     /// The weights in Keras's `get_weights()` order.
     fn weights(&self) -> Vec<ArrayViewD<'_, f32>>;
+    /// The same weights, to change (training, loading).
+    fn weights_mut(&mut self) -> Vec<ArrayViewMutD<'_, f32>>;
     /// Runs the layer on `(batch, time, features)` with a mask or initial states.
     fn call_with(&self, x: ArrayViewD<'_, f32>, args: CallArgs<'_>) -> Result<RnnOutput>;
 
@@ -91,6 +93,15 @@ pub trait Recurrent {
     /// Number of trainable numbers, as Keras's summary counts them.
     fn param_count(&self) -> usize {
         self.weights().iter().map(|w| w.len()).sum()
+    }
+
+    /// The layer with all of its Keras arguments set at once.
+    fn with_config(mut self, config: RnnConfig) -> Self
+    where
+        Self: Sized,
+    {
+        *self.config_mut() = config;
+        self
     }
 
     /// Keras's `return_sequences`.
@@ -195,6 +206,9 @@ impl<C: Cell> Recurrent for Rnn<C> {
     fn weights(&self) -> Vec<ArrayViewD<'_, f32>> {
         self.cell.weights()
     }
+    fn weights_mut(&mut self) -> Vec<ArrayViewMutD<'_, f32>> {
+        self.cell.weights_mut()
+    }
     fn call_with(&self, x: ArrayViewD<'_, f32>, args: CallArgs<'_>) -> Result<RnnOutput> {
         run(
             &self.cell,
@@ -281,6 +295,29 @@ pub(crate) fn run<C: Cell>(
     args: CallArgs<'_>,
     projection: Projection,
 ) -> Result<RnnOutput> {
+    run_with(
+        cell,
+        config,
+        layer,
+        x,
+        args,
+        projection,
+        |xw, states, ws| cell.recur(xw, states, ws),
+    )
+}
+
+/// [`run`] with the recurrence of one step given as `recur`, so that the
+/// training forward pass can record what the backward pass needs while
+/// keeping these semantics.
+pub(crate) fn run_with<C: Cell>(
+    cell: &C,
+    config: &RnnConfig,
+    layer: &str,
+    x: ArrayViewD<'_, f32>,
+    args: CallArgs<'_>,
+    projection: Projection,
+    mut recur: impl FnMut(ArrayView2<f32>, &mut [Array2<f32>], &mut C::Workspace),
+) -> Result<RnnOutput> {
     let x = check_input(layer, x, cell.input_dim())?;
     let (batch, time, input_dim) = x.dim();
     let (units, width) = (cell.units(), cell.gate_width());
@@ -332,7 +369,7 @@ pub(crate) fn run<C: Cell>(
                 kept.assign(state);
             }
         }
-        cell.recur(xw_t, &mut states, &mut ws);
+        recur(xw_t, &mut states, &mut ws);
 
         match (args.mask, &saved) {
             (Some(mask), Some(saved)) => {
@@ -371,7 +408,7 @@ pub(crate) fn run<C: Cell>(
 
 /// The input step read at loop step `step`.
 #[inline]
-fn time_index(go_backwards: bool, time: usize, step: usize) -> usize {
+pub(crate) fn time_index(go_backwards: bool, time: usize, step: usize) -> usize {
     if go_backwards { time - 1 - step } else { step }
 }
 

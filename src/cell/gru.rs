@@ -176,19 +176,6 @@ impl GruCell {
         let b = self.bias.as_ref()?;
         self.reset_after.then(|| b.row(1))
     }
-
-    /// The weights, mutable, in Keras's order and shapes (for training).
-    pub fn weights_mut(&mut self) -> Vec<ndarray::ArrayViewMutD<'_, f32>> {
-        let reset_after = self.reset_after;
-        let mut w = vec![
-            self.kernel.view_mut().into_dyn(),
-            self.recurrent_kernel.view_mut().into_dyn(),
-        ];
-        if let Some(b) = &mut self.bias {
-            w.push(keras_bias_shape(b.view_mut().into_dyn(), reset_after));
-        }
-        w
-    }
 }
 
 impl Cell for GruCell {
@@ -288,6 +275,18 @@ impl Cell for GruCell {
                     }
                 });
         }
+    }
+
+    fn weights_mut(&mut self) -> Vec<ndarray::ArrayViewMutD<'_, f32>> {
+        let reset_after = self.reset_after;
+        let mut w = vec![
+            self.kernel.view_mut().into_dyn(),
+            self.recurrent_kernel.view_mut().into_dyn(),
+        ];
+        if let Some(b) = &mut self.bias {
+            w.push(keras_bias_shape(b.view_mut().into_dyn(), reset_after));
+        }
+        w
     }
 
     fn weights(&self) -> Vec<ArrayViewD<'_, f32>> {

@@ -129,18 +129,6 @@ impl LstmCell {
     pub fn activations(&self) -> (Activation, Activation) {
         (self.activation, self.recurrent_activation)
     }
-
-    /// The weights, mutable, in Keras's order (for training).
-    pub fn weights_mut(&mut self) -> Vec<ndarray::ArrayViewMutD<'_, f32>> {
-        let mut w = vec![
-            self.kernel.view_mut().into_dyn(),
-            self.recurrent_kernel.view_mut().into_dyn(),
-        ];
-        if let Some(b) = &mut self.bias {
-            w.push(b.view_mut().into_dyn());
-        }
-        w
-    }
 }
 
 impl Cell for LstmCell {
@@ -196,6 +184,17 @@ impl Cell for LstmCell {
                     h[j] = o * act.apply(c[j]);
                 }
             });
+    }
+
+    fn weights_mut(&mut self) -> Vec<ndarray::ArrayViewMutD<'_, f32>> {
+        let mut w = vec![
+            self.kernel.view_mut().into_dyn(),
+            self.recurrent_kernel.view_mut().into_dyn(),
+        ];
+        if let Some(b) = &mut self.bias {
+            w.push(b.view_mut().into_dyn());
+        }
+        w
     }
 
     fn weights(&self) -> Vec<ArrayViewD<'_, f32>> {

@@ -21,7 +21,7 @@ pub use gru::GruCell;
 pub use lstm::LstmCell;
 pub use simple::SimpleRnnCell;
 
-use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2, ArrayViewMutD};
 
 use crate::{Error, Result, linalg, show};
 
@@ -83,6 +83,9 @@ pub trait Cell {
 
     /// The weights in Keras's `get_weights()` order and shapes.
     fn weights(&self) -> Vec<ArrayViewD<'_, f32>>;
+
+    /// The same weights, to change (training, loading).
+    fn weights_mut(&mut self) -> Vec<ArrayViewMutD<'_, f32>>;
 
     /// Number of trainable numbers, as Keras's summary counts them.
     fn param_count(&self) -> usize {

@@ -105,18 +105,6 @@ impl SimpleRnnCell {
     pub fn activation(&self) -> Activation {
         self.activation
     }
-
-    /// The weights, mutable, in Keras's order (for training).
-    pub fn weights_mut(&mut self) -> Vec<ndarray::ArrayViewMutD<'_, f32>> {
-        let mut w = vec![
-            self.kernel.view_mut().into_dyn(),
-            self.recurrent_kernel.view_mut().into_dyn(),
-        ];
-        if let Some(b) = &mut self.bias {
-            w.push(b.view_mut().into_dyn());
-        }
-        w
-    }
 }
 
 impl Cell for SimpleRnnCell {
@@ -155,6 +143,17 @@ impl Cell for SimpleRnnCell {
             .and(&xw)
             .and(&*hu)
             .for_each(|h, &xw, &hu| *h = act.apply(xw + hu));
+    }
+
+    fn weights_mut(&mut self) -> Vec<ndarray::ArrayViewMutD<'_, f32>> {
+        let mut w = vec![
+            self.kernel.view_mut().into_dyn(),
+            self.recurrent_kernel.view_mut().into_dyn(),
+        ];
+        if let Some(b) = &mut self.bias {
+            w.push(b.view_mut().into_dyn());
+        }
+        w
     }
 
     fn weights(&self) -> Vec<ArrayViewD<'_, f32>> {

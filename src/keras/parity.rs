@@ -2,9 +2,10 @@
 
 use ndarray::ArrayD;
 
-use super::case::Case;
+use super::case::{Case, NamedArray};
 use super::config::{KerasLayer, LayerConfig};
 use crate::rnn::{CallArgs, Recurrent};
+use crate::train::Backward;
 use crate::{Error, Result, show};
 
 /// Largest absolute difference allowed between Keras's output and ours.
@@ -85,16 +86,89 @@ pub fn check_case(case: &Case) -> Result<Outcome> {
             reason: format!("outputs differ by more than {TOLERANCE:e}"),
         });
     }
-    if case.expected_gradients.is_some() {
-        return Ok(Outcome::Skipped {
-            reason: format!(
-                "forward matches (max |diff| {max_diff:.1e}); the gradient check needs the backward pass, which is not implemented yet"
-            ),
-        });
+    if let (Some(expected), Some(cotangent)) = (&case.expected_gradients, &case.cotangent) {
+        let grads = gradients(&layer, case, args, cotangent)?;
+        match compare_gradients(expected, &grads) {
+            Ok(worst) => {
+                return Ok(Outcome::Passed {
+                    max_abs_diff: max_diff.max(worst),
+                });
+            }
+            Err((worst, reason)) => {
+                return Ok(Outcome::Failed {
+                    max_abs_diff: worst,
+                    reason,
+                });
+            }
+        }
     }
     Ok(Outcome::Passed {
         max_abs_diff: max_diff,
     })
+}
+
+/// The gradients of `sum(output * cotangent)`: every weight, then the input.
+fn gradients(
+    layer: &KerasLayer,
+    case: &Case,
+    args: CallArgs<'_>,
+    cotangent: &ArrayD<f32>,
+) -> Result<Vec<ArrayD<f32>>> {
+    let x = case.input.view();
+    let d = [cotangent.view()];
+    let g = match layer {
+        KerasLayer::Recurrent(l) => l.backward(&l.forward_train(x, args)?.1, &d)?,
+        KerasLayer::Bidirectional(l) => l.backward(&l.forward_train(x, args)?.1, &d)?,
+        KerasLayer::Dense(l) => l.backward(&l.forward_train(x, args)?.1, &d)?,
+        KerasLayer::Sequential(m) => m.backward(&m.forward_train(x, args)?.1, &d)?,
+    };
+    Ok(g.weights
+        .into_iter()
+        .chain(std::iter::once(g.input))
+        .collect())
+}
+
+/// Compares gradients: each number within [`GRADIENT_TOLERANCE`] relative
+/// or [`TOLERANCE`] absolute. Returns the largest absolute difference.
+fn compare_gradients(
+    expected: &[NamedArray],
+    actual: &[ArrayD<f32>],
+) -> Result<f32, (Option<f32>, String)> {
+    if expected.len() != actual.len() {
+        return Err((
+            None,
+            format!(
+                "Keras lists {} gradients, we compute {}",
+                expected.len(),
+                actual.len()
+            ),
+        ));
+    }
+    let mut worst = 0.0f32;
+    for (e, a) in expected.iter().zip(actual) {
+        if e.array.shape() != a.shape() {
+            return Err((
+                None,
+                format!(
+                    "gradient of {}: Keras's shape is {}, ours is {}",
+                    e.name,
+                    show::shape(e.array.shape()),
+                    show::shape(a.shape())
+                ),
+            ));
+        }
+        for (x, y) in e.array.iter().zip(a) {
+            let diff = (x - y).abs();
+            if diff.is_nan() || (diff > TOLERANCE && diff > GRADIENT_TOLERANCE * x.abs()) {
+                return Err((
+                    Some(diff),
+                    format!("gradient of {} differs: Keras {x}, ours {y}", e.name),
+                ));
+            }
+            worst = worst.max(diff);
+        }
+    }
+    Ok(worst)
 }
 
 fn no_call_args(case: &Case, layer: &str) -> Result<()> {

@@ -195,6 +195,13 @@ impl<L: Recurrent> Bidirectional<L> {
         w
     }
 
+    /// The same weights, to change (training, loading).
+    pub fn weights_mut(&mut self) -> Vec<ndarray::ArrayViewMutD<'_, f32>> {
+        let mut w = self.forward.weights_mut();
+        w.extend(self.backward.weights_mut());
+        w
+    }
+
     /// Twice the wrapped layer's count.
     pub fn param_count(&self) -> usize {
         self.forward.param_count() + self.backward.param_count()
@@ -216,6 +223,18 @@ impl<L: Recurrent> Bidirectional<L> {
         x: ArrayViewD<'_, f32>,
         args: CallArgs<'_>,
     ) -> Result<BidirectionalOutput> {
+        let (forward_args, backward_args) = self.split_args(args)?;
+        let forward = self.forward.call_with(x.view(), forward_args)?;
+        let backward = self.backward.call_with(x, backward_args)?;
+        self.join(forward, backward)
+    }
+
+    /// The call arguments of each direction: the same mask, and one half
+    /// of the initial states each.
+    pub(crate) fn split_args<'a>(
+        &self,
+        args: CallArgs<'a>,
+    ) -> Result<(CallArgs<'a>, CallArgs<'a>)> {
         let (forward_init, backward_init) = match args.initial_state {
             Some(states) => {
                 let n = self.forward.state_count();
@@ -232,20 +251,24 @@ impl<L: Recurrent> Bidirectional<L> {
             }
             None => (None, None),
         };
-        let forward = self.forward.call_with(
-            x.view(),
+        Ok((
             CallArgs {
                 mask: args.mask,
                 initial_state: forward_init,
             },
-        )?;
-        let backward = self.backward.call_with(
-            x,
             CallArgs {
                 mask: args.mask,
                 initial_state: backward_init,
             },
-        )?;
+        ))
+    }
+
+    /// Lines the backward output up with the forward one and merges them.
+    pub(crate) fn join(
+        &self,
+        forward: RnnOutput,
+        backward: RnnOutput,
+    ) -> Result<BidirectionalOutput> {
         let RnnOutput {
             output: y,
             states: forward_states,
@@ -265,7 +288,11 @@ impl<L: Recurrent> Bidirectional<L> {
 }
 
 /// Joins the two outputs.
-fn merge(mode: MergeMode, y: ArrayD<f32>, y_rev: ArrayD<f32>) -> Result<Vec<ArrayD<f32>>> {
+pub(crate) fn merge(
+    mode: MergeMode,
+    y: ArrayD<f32>,
+    y_rev: ArrayD<f32>,
+) -> Result<Vec<ArrayD<f32>>> {
     if y.shape() != y_rev.shape() {
         return Err(Error::shape(
             "Bidirectional",

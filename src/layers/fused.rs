@@ -1,4 +1,4 @@
-use ndarray::ArrayViewD;
+use ndarray::{ArrayViewD, ArrayViewMutD};
 
 use crate::Result;
 use crate::cell::{Cell, GruCell, LstmCell, SimpleRnnCell};
@@ -77,12 +77,6 @@ impl<C: Cell> Fused<C> {
     pub fn cell_mut(&mut self) -> &mut C {
         &mut self.cell
     }
-
-    /// The layer with all of its Keras arguments set at once.
-    pub fn with_config(mut self, config: RnnConfig) -> Self {
-        self.config = config;
-        self
-    }
 }
 
 impl SimpleRnn {
@@ -130,6 +124,9 @@ impl<C: Cell> Recurrent for Fused<C> {
     }
     fn weights(&self) -> Vec<ArrayViewD<'_, f32>> {
         self.cell.weights()
+    }
+    fn weights_mut(&mut self) -> Vec<ArrayViewMutD<'_, f32>> {
+        self.cell.weights_mut()
     }
     fn call_with(&self, x: ArrayViewD<'_, f32>, args: CallArgs<'_>) -> Result<RnnOutput> {
         rnn::run(

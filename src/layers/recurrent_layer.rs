@@ -1,4 +1,4 @@
-use ndarray::ArrayViewD;
+use ndarray::{ArrayViewD, ArrayViewMutD};
 
 use super::{Gru, Lstm, SimpleRnn};
 use crate::Result;
@@ -72,6 +72,9 @@ impl Recurrent for RecurrentLayer {
     }
     fn weights(&self) -> Vec<ArrayViewD<'_, f32>> {
         each!(self, l => l.weights())
+    }
+    fn weights_mut(&mut self) -> Vec<ArrayViewMutD<'_, f32>> {
+        each!(self, l => l.weights_mut())
     }
     fn call_with(&self, x: ArrayViewD<'_, f32>, args: CallArgs<'_>) -> Result<RnnOutput> {
         each!(self, l => l.call_with(x, args))

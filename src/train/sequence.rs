@@ -1,0 +1,207 @@
+//! Backpropagation through time: the time loop run backward, once for
+//! every cell, with Keras's masks and `go_backwards`.
+
+use ndarray::{Array2, Array3, ArrayD, ArrayViewD, Ix3, s};
+
+use super::cells::CellBackward;
+use super::{Backward, Gradients, check_gradient};
+use crate::layers::Fused;
+use crate::rnn::{self, CallArgs, Projection, Recurrent, Rnn, RnnConfig, RnnOutput};
+use crate::{Error, Result};
+
+/// What a recurrent layer's forward pass kept for its backward pass: the
+/// input, the mask, and each step's cache in the order the steps ran.
+#[derive(Clone, Debug)]
+pub struct SequenceTape<K> {
+    x: Array3<f32>,
+    mask: Option<Array2<bool>>,
+    config: RnnConfig,
+    caches: Vec<K>,
+}
+
+/// Runs the layer forward, recording every step.
+fn forward<C: CellBackward>(
+    cell: &C,
+    config: &RnnConfig,
+    layer: &str,
+    x: ArrayViewD<'_, f32>,
+    args: CallArgs<'_>,
+) -> Result<(RnnOutput, SequenceTape<C::Cache>)> {
+    let mut caches = Vec::new();
+    let output = rnn::run_with(
+        cell,
+        config,
+        layer,
+        x.view(),
+        args,
+        Projection::Hoisted,
+        |xw, states, _| {
+            caches.push(cell.recur_cached(xw, states));
+        },
+    )?;
+    let x = x
+        .into_dimensionality::<Ix3>()
+        .expect("checked by the forward pass");
+    Ok((
+        output,
+        SequenceTape {
+            x: x.to_owned(),
+            mask: args.mask.map(|m| m.to_owned()),
+            config: *config,
+            caches,
+        },
+    ))
+}
+
+/// Runs the time loop backward.
+///
+/// At step `s` (in the order the steps ran, input step `t`), the output
+/// gradient `g` is the cotangent of that output plus what flows back from
+/// later steps that repeated it. For an example whose mask is on, `g` joins
+/// the gradient of the new hidden state and the cell's step runs backward;
+/// for a masked example the state was carried over unchanged, so its
+/// gradient passes straight to the previous state, and `g` passes to the
+/// previous output (unless `zero_output_for_mask` made the output zero).
+fn backward<C: CellBackward>(
+    cell: &C,
+    layer: &str,
+    tape: &SequenceTape<C::Cache>,
+    d_outputs: &[ArrayViewD<'_, f32>],
+) -> Result<Gradients> {
+    let (batch, time, input_dim) = tape.x.dim();
+    let (units, count) = (cell.units(), cell.state_count());
+    let config = tape.config;
+    let output_shape: Vec<usize> = if config.return_sequences {
+        vec![batch, time, units]
+    } else {
+        vec![batch, units]
+    };
+    let returned = 1 + if config.return_state { count } else { 0 };
+    if d_outputs.len() > returned {
+        return Err(Error::count(
+            layer,
+            "output gradients",
+            returned,
+            d_outputs.len(),
+        ));
+    }
+    let d_output = match d_outputs.first() {
+        Some(d) => check_gradient(layer, "output gradient", d, &output_shape)?,
+        None => ArrayD::zeros(output_shape),
+    };
+    let mut d_state: Vec<Array2<f32>> = Vec::with_capacity(count);
+    for k in 0..count {
+        d_state.push(match d_outputs.get(1 + k) {
+            Some(d) => check_gradient(layer, "state gradient", d, &[batch, units])?
+                .into_dimensionality()
+                .expect("2-D"),
+            None => Array2::zeros((batch, units)),
+        });
+    }
+
+    let mut weights: Vec<ArrayD<f32>> = cell
+        .weights()
+        .iter()
+        .map(|w| ArrayD::zeros(w.raw_dim()))
+        .collect();
+    let mut grads: Vec<_> = weights.iter_mut().map(|w| w.view_mut()).collect();
+    let mut d_x = Array3::<f32>::zeros((batch, time, input_dim));
+    let mut d_xw = Array2::<f32>::zeros((batch, cell.gate_width()));
+    let mut carry = Array2::<f32>::zeros((batch, units));
+
+    for step in (0..time).rev() {
+        let t = rnn::time_index(config.go_backwards, time, step);
+        let mut g = carry.clone();
+        if config.return_sequences {
+            g += &d_output.slice(s![.., step, ..]);
+        } else if step == time - 1 {
+            g += &d_output;
+        }
+        let mut d_new = d_state.clone();
+        let mut passed = None;
+        match &tape.mask {
+            Some(mask) => {
+                let mut keep: Vec<Array2<f32>> =
+                    (0..count).map(|_| Array2::zeros((batch, units))).collect();
+                for b in 0..batch {
+                    if mask[[b, t]] {
+                        let mut row = d_new[0].row_mut(b);
+                        row += &g.row(b);
+                        carry.row_mut(b).fill(0.0);
+                    } else {
+                        for k in 0..count {
+                            keep[k].row_mut(b).assign(&d_state[k].row(b));
+                            d_new[k].row_mut(b).fill(0.0);
+                        }
+                        if config.zero_output_for_mask {
+                            carry.row_mut(b).fill(0.0);
+                        } else {
+                            carry.row_mut(b).assign(&g.row(b));
+                        }
+                    }
+                }
+                passed = Some(keep);
+            }
+            None => {
+                d_new[0] += &g;
+                carry.fill(0.0);
+            }
+        }
+        let mut d_prev =
+            cell.recur_backward(&tape.caches[step], &d_new, d_xw.view_mut(), &mut grads);
+        let d_xt = cell.project_backward(tape.x.slice(s![.., t, ..]), d_xw.view(), &mut grads);
+        d_x.slice_mut(s![.., t, ..]).assign(&d_xt);
+        if let Some(keep) = passed {
+            for (d, k) in d_prev.iter_mut().zip(keep) {
+                *d += &k;
+            }
+        }
+        d_state = d_prev;
+    }
+    drop(grads);
+    Ok(Gradients {
+        weights,
+        input: d_x.into_dyn(),
+        initial_state: d_state,
+    })
+}
+
+impl<C: CellBackward> Backward for Fused<C> {
+    type Tape = SequenceTape<C::Cache>;
+    type Output = RnnOutput;
+
+    fn forward_train(
+        &self,
+        x: ArrayViewD<'_, f32>,
+        args: CallArgs<'_>,
+    ) -> Result<(RnnOutput, Self::Tape)> {
+        forward(
+            self.cell(),
+            self.config(),
+            self.cell().layer_name(),
+            x,
+            args,
+        )
+    }
+
+    fn backward(&self, tape: &Self::Tape, d_outputs: &[ArrayViewD<'_, f32>]) -> Result<Gradients> {
+        backward(self.cell(), self.cell().layer_name(), tape, d_outputs)
+    }
+}
+
+impl<C: CellBackward> Backward for Rnn<C> {
+    type Tape = SequenceTape<C::Cache>;
+    type Output = RnnOutput;
+
+    fn forward_train(
+        &self,
+        x: ArrayViewD<'_, f32>,
+        args: CallArgs<'_>,
+    ) -> Result<(RnnOutput, Self::Tape)> {
+        forward(self.cell(), self.config(), "RNN", x, args)
+    }
+
+    fn backward(&self, tape: &Self::Tape, d_outputs: &[ArrayViewD<'_, f32>]) -> Result<Gradients> {
+        backward(self.cell(), "RNN", tape, d_outputs)
+    }
+}

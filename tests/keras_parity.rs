@@ -1,0 +1,185 @@
+//! The layers return Keras's own numbers: every reference case in
+//! `tests/keras_cases` (the shared set) and `tests/keras_cases/more`
+//! (more settings, made by the same generator) passes, and the
+//! `keras-parity` binary reports bad files without panicking.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use rnn_basics::keras::{Case, Outcome, check_case};
+
+fn case_files(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("case folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn check_folder(dir: &str, min_cases: usize) {
+    let files = case_files(dir);
+    assert!(files.len() >= min_cases, "{dir}: {} cases", files.len());
+    let mut problems = Vec::new();
+    for file in &files {
+        let case = Case::load(file).unwrap_or_else(|e| panic!("{e}"));
+        match check_case(&case) {
+            Ok(Outcome::Passed { .. }) => {}
+            Ok(other) => problems.push(format!("{}: {other:?}", case.name)),
+            Err(e) => problems.push(format!("{}: {e}", case.name)),
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn shared_reference_cases_pass() {
+    check_folder("tests/keras_cases", 27);
+}
+
+#[test]
+fn more_reference_cases_pass() {
+    check_folder("tests/keras_cases/more", 30);
+}
+
+fn parity_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("own path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
+    dir.join(format!("keras-parity{}", std::env::consts::EXE_SUFFIX))
+}
+
+fn run_parity(args: &[&Path]) -> (i32, String, String) {
+    let out = Command::new(parity_binary())
+        .args(args)
+        .output()
+        .expect("keras-parity runs");
+    (
+        out.status.code().expect("exited, not killed"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_binary_passes_the_shared_set_and_says_so() {
+    let (code, stdout, _) = run_parity(&[Path::new("tests/keras_cases")]);
+    let last = stdout.lines().last().unwrap_or("");
+    assert_eq!(code, 0, "{stdout}");
+    assert!(last.starts_with("27 passed, 0 failed"), "{last}");
+    assert_eq!(
+        stdout.lines().count(),
+        28,
+        "one line per case and a total:\n{stdout}"
+    );
+}
+
+/// A valid case to break in many ways.
+fn good_case() -> serde_json::Value {
+    let text = std::fs::read_to_string("tests/keras_cases/simple_rnn_hello.json").unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn bad_files_get_one_line_naming_the_file_and_exit_2() {
+    let dir = std::env::temp_dir().join(format!("keras-parity-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cases: Vec<(&str, String, &str)> = vec![
+        (
+            "not_json.json",
+            "{ this is not json".to_string(),
+            "not valid JSON",
+        ),
+        (
+            "truncated.json",
+            good_case().to_string()[..200].to_string(),
+            "not valid JSON",
+        ),
+    ];
+    let mut edits: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+        (
+            "unknown_type.json",
+            Box::new(|v| v["layer"]["type"] = "Conv1D".into()),
+            "unknown layer type \"Conv1D\"",
+        ),
+        (
+            "wrong_weight_shape.json",
+            Box::new(|v| v["weights"][0]["shape"] = serde_json::json!([2, 4])),
+            "weights[0]",
+        ),
+        (
+            "short_data.json",
+            Box::new(|v| {
+                v["input"]["data"].as_array_mut().unwrap().pop();
+            }),
+            "holds 20 numbers, but data has 19",
+        ),
+        (
+            "missing_expected.json",
+            Box::new(|v| {
+                v.as_object_mut().unwrap().remove("expected");
+            }),
+            "expected: missing",
+        ),
+        (
+            "units_zero.json",
+            Box::new(|v| v["layer"]["units"] = 0.into()),
+            "layer.units: expected a positive integer",
+        ),
+        (
+            "bad_activation.json",
+            Box::new(|v| v["layer"]["activation"] = "swish".into()),
+            "unknown activation",
+        ),
+        (
+            "extra_weight.json",
+            Box::new(|v| {
+                let w = v["weights"][2].clone();
+                v["weights"].as_array_mut().unwrap().push(w);
+            }),
+            "more weights than the layer has",
+        ),
+        (
+            "string_number.json",
+            Box::new(|v| v["input"]["data"][0] = "1".into()),
+            "input.data[0]: expected a number",
+        ),
+        (
+            "bad_mask.json",
+            Box::new(|v| {
+                v["mask"] = serde_json::json!({"shape": [2, 5], "data": [1,1,1,1,1,1,1,1,1,1]})
+            }),
+            "mask",
+        ),
+    ];
+    for (name, edit, needle) in edits.drain(..) {
+        let mut v = good_case();
+        edit(&mut v);
+        cases.push((name, v.to_string(), needle));
+    }
+    for (name, text, needle) in &cases {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let (code, stdout, stderr) = run_parity(&[&path]);
+        assert_eq!(code, 2, "{name}: exit {code}\n{stdout}{stderr}");
+        assert!(!stderr.contains("panicked"), "{name} panicked: {stderr}");
+        let error_lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(error_lines.len(), 1, "{name}: {stdout}");
+        assert!(
+            error_lines[0].contains(name),
+            "{name}: the error does not name the file: {}",
+            error_lines[0]
+        );
+        assert!(
+            error_lines[0].contains(needle),
+            "{name}: expected {needle:?} in {}",
+            error_lines[0]
+        );
+    }
+    let (code, stdout, _) = run_parity(&[&dir.join("no_such_file.json")]);
+    assert_eq!(code, 2, "{stdout}");
+    std::fs::remove_dir_all(&dir).ok();
+}

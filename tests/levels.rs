@@ -1,0 +1,158 @@
+//! The three levels give the same numbers: the numpy loop and the TF1 loop
+//! (level 1), a cell in the loop wrapper (level 2) and the fused layers
+//! (level 3), on random shapes, settings and weights.
+
+use ndarray::{Array2, Array3, ArrayD, Axis, s};
+use proptest::prelude::*;
+use rnn_basics::manual::{NumpyRnn, Tf1Rnn};
+use rnn_basics::prelude::*;
+
+const TOL: f32 = 1e-5;
+
+fn max_diff(a: &ArrayD<f32>, b: &ArrayD<f32>) -> f32 {
+    assert_eq!(a.shape(), b.shape());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// A random mask with at least one valid step in each row.
+fn random_mask(rng: &mut init::Rng, batch: usize, time: usize) -> Array2<bool> {
+    let u = init::uniform(rng, (batch, time), 0.0, 1.0);
+    let mut m = u.mapv(|v| v > 0.3);
+    for b in 0..batch {
+        let t = b % time;
+        m[[b, t]] = true;
+    }
+    m
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Level 1 (numpy loop, one sequence at a time) == level 2 == level 3.
+    #[test]
+    fn simple_rnn_levels_agree(
+        batch in 1usize..5, time in 1usize..9, input in 1usize..7, units in 1usize..7, seed in any::<u64>()
+    ) {
+        let mut rng = init::rng(seed);
+        let numpy = NumpyRnn::random_keras(&mut rng, input, units);
+        let mut numpy = numpy;
+        numpy.b = init::uniform(&mut rng, units, -0.5, 0.5);
+        let x = init::normal(&mut rng, (batch, time, input));
+
+        let cell = numpy.to_cell().unwrap();
+        let level2 = Rnn::new(cell.clone()).return_sequences(true).return_state(true).call(&x).unwrap();
+        let level3 = SimpleRnn::from_cell(cell).return_sequences(true).return_state(true).call(&x).unwrap();
+
+        let level1: Vec<Array2<f32>> = x.outer_iter().map(|seq| numpy.run(seq).unwrap()).collect();
+        let views: Vec<_> = level1.iter().map(|a| a.view()).collect();
+        let level1 = ndarray::stack(Axis(0), &views).unwrap().into_dyn();
+
+        prop_assert!(max_diff(&level1, &level2.output) < TOL);
+        prop_assert!(max_diff(&level2.output, &level3.output) < TOL);
+        let last = level1.slice(s![.., time - 1, ..]).to_owned().into_dyn();
+        prop_assert!(max_diff(&last, &level3.states[0].clone().into_dyn()) < TOL);
+    }
+
+    /// TF1's dynamic_rnn with sequence_length == Keras's loop with a mask
+    /// whose tail is padding and zero_output_for_mask.
+    #[test]
+    fn tf1_dynamic_rnn_matches_keras_semantics(
+        batch in 1usize..5, time in 1usize..7, input in 1usize..5, units in 1usize..6, seed in any::<u64>()
+    ) {
+        let mut rng = init::rng(seed);
+        let tf1 = Tf1Rnn::random_normal(&mut rng, input, units);
+        let x = init::normal(&mut rng, (batch, time, input));
+        let lengths: Vec<usize> = (0..batch).map(|b| 1 + (seed as usize + 7 * b) % time).collect();
+        let (outputs, state) = tf1.dynamic_rnn(x.view(), Some(&lengths), false).unwrap();
+
+        let mask = Array2::from_shape_fn((batch, time), |(b, t)| t < lengths[b]);
+        let keras = SimpleRnn::from_cell(tf1.to_cell().unwrap())
+            .return_sequences(true)
+            .return_state(true)
+            .zero_output_for_mask(true)
+            .call_with(x.view().into_dyn(), CallArgs { mask: Some(mask.view()), initial_state: None })
+            .unwrap();
+        prop_assert!(max_diff(&outputs.into_dyn(), &keras.output) < TOL);
+        prop_assert!(max_diff(&state.into_dyn(), &keras.states[0].clone().into_dyn()) < TOL);
+
+        // time_major is only a transpose.
+        let (tm, _) = tf1.dynamic_rnn(x.view().permuted_axes([1, 0, 2]), Some(&lengths), true).unwrap();
+        let back = tm.permuted_axes([1, 0, 2]).into_dyn();
+        prop_assert!(max_diff(&back, &keras.output) < TOL);
+    }
+
+    /// For every cell and setting, the loop wrapper and the fused layer agree,
+    /// and both agree with calling the cell step by step.
+    #[test]
+    fn loop_and_fused_agree_for_every_cell(
+        kind in 0usize..4,
+        batch in 1usize..5, time in 1usize..8, input in 1usize..6, units in 1usize..6,
+        return_sequences in any::<bool>(), go_backwards in any::<bool>(),
+        zero_output_for_mask in any::<bool>(), masked in any::<bool>(), with_initial in any::<bool>(),
+        seed in any::<u64>()
+    ) {
+        let mut rng = init::rng(seed);
+        let x = init::normal(&mut rng, (batch, time, input));
+        let mask = masked.then(|| random_mask(&mut rng, batch, time));
+        let config = RnnConfig { return_sequences, return_state: true, go_backwards, zero_output_for_mask };
+        let (a, b) = match kind {
+            0 => compare(SimpleRnnCell::new(units, input, &mut rng).unwrap(), &x, mask.as_ref(), with_initial, config, &mut rng),
+            1 => compare(LstmCell::new(units, input, &mut rng).unwrap(), &x, mask.as_ref(), with_initial, config, &mut rng),
+            2 => compare(GruCell::new(units, input, &mut rng).unwrap(), &x, mask.as_ref(), with_initial, config, &mut rng),
+            _ => compare(GruCell::new(units, input, &mut rng).unwrap().with_reset_after(false), &x, mask.as_ref(), with_initial, config, &mut rng),
+        };
+        prop_assert_eq!(a.len(), b.len());
+        for (a, b) in a.iter().zip(&b) {
+            prop_assert!(max_diff(a, b) < TOL);
+        }
+    }
+}
+
+/// Runs `cell` through `Rnn` and through `Fused`, and checks the last state
+/// against stepping the cell by hand (without a mask).
+fn compare<C: Cell + Clone>(
+    cell: C,
+    x: &Array3<f32>,
+    mask: Option<&Array2<bool>>,
+    with_initial: bool,
+    config: RnnConfig,
+    rng: &mut init::Rng,
+) -> (Vec<ArrayD<f32>>, Vec<ArrayD<f32>>) {
+    let (batch, time, _) = x.dim();
+    let initial: Option<Vec<Array2<f32>>> = with_initial.then(|| {
+        (0..cell.state_count())
+            .map(|_| init::normal(rng, (batch, cell.units())))
+            .collect()
+    });
+    let args = CallArgs {
+        mask: mask.map(|m| m.view()),
+        initial_state: initial.as_deref(),
+    };
+    let looped = Rnn::new(cell.clone())
+        .with_config(config)
+        .call_with(x.view().into_dyn(), args)
+        .unwrap();
+    let fused = rnn_basics::layers::Fused::from_cell(cell.clone())
+        .with_config(config)
+        .call_with(x.view().into_dyn(), args)
+        .unwrap();
+
+    if mask.is_none() {
+        let mut states = initial.clone().unwrap_or_else(|| cell.zero_states(batch));
+        for step in 0..time {
+            let t = if config.go_backwards {
+                time - 1 - step
+            } else {
+                step
+            };
+            states = cell.step(x.slice(s![.., t, ..]), &states).unwrap().1;
+        }
+        for (by_hand, fused) in states.iter().zip(&fused.states) {
+            assert!(max_diff(&by_hand.clone().into_dyn(), &fused.clone().into_dyn()) < TOL);
+        }
+    }
+    (looped.into_keras(), fused.into_keras())
+}

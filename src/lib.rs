@@ -37,6 +37,7 @@ pub mod layers;
 mod linalg;
 pub mod manual;
 pub mod model;
+pub mod plot;
 pub mod rnn;
 pub mod show;
 pub mod train;

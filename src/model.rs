@@ -1,12 +1,12 @@
 //! `Sequential`: a stack of layers, its output shapes inferred before any
 //! data flows, and Keras's `model.summary()` table.
 
-use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
+use ndarray::{ArrayD, ArrayView2, ArrayViewD, ArrayViewMutD};
 use prettytable::format::{FormatBuilder, LinePosition, LineSeparator};
 use prettytable::{Cell as TableCell, Row, Table};
 
 use crate::layers::{Bidirectional, Dense, MergeMode, RecurrentLayer};
-use crate::rnn::Recurrent;
+use crate::rnn::{CallArgs, Recurrent};
 use crate::{Error, Result, show};
 
 /// A layer a [`Sequential`] model can hold.
@@ -15,7 +15,7 @@ pub enum ModelLayer {
     /// `SimpleRNN`, `LSTM` or `GRU`.
     Recurrent(RecurrentLayer),
     /// `Bidirectional` over one of them.
-    Bidirectional(Bidirectional<RecurrentLayer>),
+    Bidirectional(Box<Bidirectional<RecurrentLayer>>),
     /// `Dense`.
     Dense(Dense),
 }
@@ -28,7 +28,7 @@ impl<T: Into<RecurrentLayer>> From<T> for ModelLayer {
 
 impl From<Bidirectional<RecurrentLayer>> for ModelLayer {
     fn from(l: Bidirectional<RecurrentLayer>) -> Self {
-        ModelLayer::Bidirectional(l)
+        ModelLayer::Bidirectional(Box::new(l))
     }
 }
 
@@ -146,12 +146,20 @@ impl ModelLayer {
         }
     }
 
-    /// Runs the layer on one array.
-    pub fn forward(&self, x: ArrayViewD<'_, f32>) -> Result<ArrayD<f32>> {
+    /// Runs the layer on one array (with a mask, for the recurrent ones).
+    pub fn forward(
+        &self,
+        x: ArrayViewD<'_, f32>,
+        mask: Option<ArrayView2<'_, bool>>,
+    ) -> Result<ArrayD<f32>> {
+        let args = CallArgs {
+            mask,
+            initial_state: None,
+        };
         match self {
-            ModelLayer::Recurrent(l) => Ok(l.call_with(x, Default::default())?.output),
+            ModelLayer::Recurrent(l) => Ok(l.call_with(x, args)?.output),
             ModelLayer::Bidirectional(l) => {
-                let mut out = l.call_with(x, Default::default())?;
+                let mut out = l.call_with(x, args)?;
                 Ok(out.outputs.swap_remove(0))
             }
             ModelLayer::Dense(l) => l.forward(x),
@@ -325,10 +333,25 @@ impl Sequential {
 
     /// Runs every layer in order.
     pub fn forward(&self, x: ArrayViewD<'_, f32>) -> Result<ArrayD<f32>> {
+        self.forward_masked(x, None)
+    }
+
+    /// Runs every layer in order with a mask `(batch, time)` marking padding
+    /// (Keras's `mask_zero`): the mask goes to each layer while the layers
+    /// return sequences.
+    pub fn forward_masked(
+        &self,
+        x: ArrayViewD<'_, f32>,
+        mask: Option<ArrayView2<'_, bool>>,
+    ) -> Result<ArrayD<f32>> {
         self.check_input(x.shape())?;
         let mut h = x.to_owned();
+        let mut mask = mask;
         for layer in &self.layers {
-            h = layer.forward(h.view())?;
+            h = layer.forward(h.view(), mask)?;
+            if h.ndim() != 3 {
+                mask = None;
+            }
         }
         Ok(h)
     }

@@ -86,7 +86,38 @@ where
     let format = FloatFormat::new(&shown);
     let mut printer = Printer {
         a: &a,
-        format: &format,
+        format: &|v| format.format(v),
+        summarise,
+    };
+    printer.recurse(&mut Vec::new(), " ", LINE_WIDTH)
+}
+
+/// An integer array as numpy prints one: `[[ 7  8  8  4  0]]`, every number
+/// padded to the widest.
+///
+/// ```
+/// use ndarray::array;
+/// assert_eq!(rnn_basics::show::ints(&array![[7usize, 10], [0, 3]]), "[[ 7 10]\n [ 0  3]]");
+/// ```
+pub fn ints<S, D>(a: &ArrayBase<S, D>) -> String
+where
+    S: Data<Elem = usize>,
+    D: Dimension,
+{
+    let a = a.view().into_dyn();
+    if a.ndim() == 0 {
+        return a[IxDyn(&[])].to_string();
+    }
+    if a.is_empty() {
+        return "[]".to_string();
+    }
+    let summarise = a.len() > THRESHOLD;
+    let mut shown = Vec::new();
+    collect_shown(&a, summarise, &mut Vec::new(), &mut shown);
+    let width = shown.iter().map(|v| v.to_string().len()).max().unwrap_or(1);
+    let mut printer = Printer {
+        a: &a,
+        format: &|v: usize| format!("{v:>width$}"),
         summarise,
     };
     printer.recurse(&mut Vec::new(), " ", LINE_WIDTH)
@@ -94,11 +125,11 @@ where
 
 /// The elements numpy looks at to choose the format: all of them, or the
 /// edges of every axis when the array is summarised.
-fn collect_shown(
-    a: &ndarray::ArrayViewD<f32>,
+fn collect_shown<T: Copy>(
+    a: &ndarray::ArrayViewD<T>,
     summarise: bool,
     index: &mut Vec<usize>,
-    out: &mut Vec<f32>,
+    out: &mut Vec<T>,
 ) {
     if index.len() == a.ndim() {
         out.push(a[IxDyn(index)]);
@@ -125,19 +156,19 @@ fn shown_indices(n: usize, summarise: bool) -> Vec<Option<usize>> {
     }
 }
 
-struct Printer<'a, 'b> {
-    a: &'a ndarray::ArrayViewD<'b, f32>,
-    format: &'a FloatFormat,
+struct Printer<'a, 'b, T> {
+    a: &'a ndarray::ArrayViewD<'b, T>,
+    format: &'a dyn Fn(T) -> String,
     summarise: bool,
 }
 
-impl Printer<'_, '_> {
+impl<T: Copy> Printer<'_, '_, T> {
     /// numpy's `_formatArray` recursion, with its line wrapping.
     fn recurse(&mut self, index: &mut Vec<usize>, hanging: &str, width: usize) -> String {
         let axis = index.len();
         let axes_left = self.a.ndim() - axis;
         if axes_left == 0 {
-            return self.format.format(self.a[IxDyn(index)]);
+            return (self.format)(self.a[IxDyn(index)]);
         }
         let next_hanging = format!("{hanging} ");
         let next_width = width - 1;
@@ -336,7 +367,7 @@ mod tests {
         assert_eq!(shape(&[1, 5, 2]), "(1, 5, 2)");
         assert_eq!(shape(&[8]), "(8,)");
         assert_eq!(shape(&[]), "()");
-        assert_eq!(shape_opt(&[None, 3]), "(None, 3)");
+        assert_eq!(shape_opt(&[None, Some(3)]), "(None, 3)");
     }
 
     #[test]

@@ -77,6 +77,9 @@ fn the_binary_passes_the_shared_set_and_says_so() {
     );
 }
 
+/// A change that breaks a valid case.
+type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+
 /// A valid case to break in many ways.
 fn good_case() -> serde_json::Value {
     let text = std::fs::read_to_string("tests/keras_cases/simple_rnn_hello.json").unwrap();
@@ -99,7 +102,7 @@ fn bad_files_get_one_line_naming_the_file_and_exit_2() {
             "not valid JSON",
         ),
     ];
-    let mut edits: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+    let mut edits: Vec<(&str, Edit, &str)> = vec![
         (
             "unknown_type.json",
             Box::new(|v| v["layer"]["type"] = "Conv1D".into()),

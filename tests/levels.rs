@@ -4,6 +4,8 @@
 
 use ndarray::{Array2, Array3, ArrayD, Axis, s};
 use proptest::prelude::*;
+
+mod common;
 use rnn_basics::manual::{NumpyRnn, Tf1Rnn};
 use rnn_basics::prelude::*;
 
@@ -29,7 +31,7 @@ fn random_mask(rng: &mut init::Rng, batch: usize, time: usize) -> Array2<bool> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(common::proptest_config(200))]
 
     /// Level 1 (numpy loop, one sequence at a time) == level 2 == level 3.
     #[test]

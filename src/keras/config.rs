@@ -82,7 +82,7 @@ pub enum LayerConfig {
 #[derive(Clone, Debug)]
 pub enum KerasLayer {
     Recurrent(RecurrentLayer),
-    Bidirectional(Bidirectional<RecurrentLayer>),
+    Bidirectional(Box<Bidirectional<RecurrentLayer>>),
     Dense(Dense),
     Sequential(Sequential),
 }
@@ -217,7 +217,11 @@ impl LayerConfig {
             LayerConfig::Bidirectional { merge_mode, layer } => {
                 let forward = layer.build(input_dim, w, &format!("{prefix}forward/"))?;
                 let backward = layer.build(input_dim, w, &format!("{prefix}backward/"))?;
-                KerasLayer::Bidirectional(Bidirectional::new(forward, backward, *merge_mode)?)
+                KerasLayer::Bidirectional(Box::new(Bidirectional::new(
+                    forward,
+                    backward,
+                    *merge_mode,
+                )?))
             }
             LayerConfig::Dense(d) => {
                 let kernel = w.matrix(prefix, "kernel", [input_dim, d.units])?;
@@ -240,7 +244,7 @@ impl LayerConfig {
                     let layer = config.build_from(features, w, &format!("{prefix}{i}/"))?;
                     let layer: ModelLayer = match layer {
                         KerasLayer::Recurrent(l) => l.into(),
-                        KerasLayer::Bidirectional(l) => l.into(),
+                        KerasLayer::Bidirectional(l) => ModelLayer::Bidirectional(l),
                         KerasLayer::Dense(l) => l.into(),
                         KerasLayer::Sequential(_) => {
                             unreachable!("refused when the config was read")

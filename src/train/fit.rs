@@ -32,6 +32,17 @@ impl Target<'_> {
     }
 }
 
+/// What to train on.
+#[derive(Clone, Debug)]
+pub struct Dataset<'a> {
+    /// `(examples, time, features)`
+    pub x: ArrayViewD<'a, f32>,
+    /// What the model should output for each example.
+    pub target: Target<'a>,
+    /// `(examples, time)`: `false` marks padding, as Keras's `mask_zero` does.
+    pub mask: Option<ArrayView2<'a, bool>>,
+}
+
 /// How to train.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FitConfig {
@@ -93,23 +104,20 @@ pub struct History {
     pub accuracy: Vec<f32>,
 }
 
-/// Trains `model` on `x` `(examples, time, features)`: for every epoch,
+/// Trains `model` on `data`: for every epoch,
 /// shuffles the examples (seeded), and for every minibatch runs the model
 /// forward, takes the loss and its gradient, runs the model backward and
-/// lets the optimizer update the weights. `on_epoch` hears of every epoch,
-/// so that a long run shows its progress.
-///
-/// `mask` `(examples, time)` marks padding, as Keras's `mask_zero` does.
+/// lets the optimizer update the weights. `on_epoch` hears of every epoch
+/// and sees the model, so that a long run shows its progress.
 pub fn fit(
     model: &mut Sequential,
-    x: ArrayViewD<'_, f32>,
-    target: Target<'_>,
-    mask: Option<ArrayView2<'_, bool>>,
+    data: Dataset<'_>,
     loss: Loss,
     optimizer: &mut dyn Optimizer,
     config: &FitConfig,
-    mut on_epoch: impl FnMut(&EpochReport),
+    mut on_epoch: impl FnMut(&EpochReport, &Sequential),
 ) -> Result<History> {
+    let Dataset { x, target, mask } = data;
     let examples = x.shape().first().copied().unwrap_or(0);
     if target.examples() != examples || examples == 0 {
         return Err(Error::count(
@@ -190,7 +198,7 @@ pub fn fit(
         if let Some(a) = report.accuracy {
             history.accuracy.push(a);
         }
-        on_epoch(&report);
+        on_epoch(&report, model);
     }
     Ok(history)
 }

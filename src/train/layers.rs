@@ -265,7 +265,7 @@ impl Backward for Dense {
         if self.bias().is_some() {
             weights.push(dz.sum_axis(Axis(0)).into_dyn());
         }
-        let dx = dz.dot(&self.kernel().t());
+        let dx = dz.dot(&self.kernel().t()).as_standard_layout().into_owned();
         Ok(Gradients {
             weights,
             input: dx
@@ -281,7 +281,7 @@ impl Backward for Dense {
 #[derive(Clone, Debug)]
 pub enum LayerTape {
     Recurrent(RecurrentTape),
-    Bidirectional(BidirectionalTape<RecurrentTape>),
+    Bidirectional(Box<BidirectionalTape<RecurrentTape>>),
     Dense(DenseTape),
 }
 
@@ -304,7 +304,10 @@ impl ModelLayer {
             }
             ModelLayer::Bidirectional(l) => {
                 let (mut out, tape) = l.forward_train(x, args)?;
-                (out.outputs.swap_remove(0), LayerTape::Bidirectional(tape))
+                (
+                    out.outputs.swap_remove(0),
+                    LayerTape::Bidirectional(Box::new(tape)),
+                )
             }
             ModelLayer::Dense(l) => {
                 let (out, tape) = l.forward_train(x, CallArgs::default())?;

@@ -32,7 +32,7 @@ mod optim;
 mod sequence;
 
 pub use cells::{CellBackward, GruCache, LstmCache, SimpleRnnCache};
-pub use fit::{EpochReport, FitConfig, History, Target, fit};
+pub use fit::{Dataset, EpochReport, FitConfig, History, Target, fit};
 pub use layers::{BidirectionalTape, DenseTape, LayerTape, ModelTape, RecurrentTape};
 pub use loss::{Loss, mean_squared_error, softmax_cross_entropy};
 pub use optim::{Adam, Optimizer, Sgd, clip_by_global_norm};

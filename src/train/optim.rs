@@ -90,12 +90,15 @@ impl Optimizer for Sgd {
 /// m = β₁·m + (1 - β₁)·g        v = β₂·v + (1 - β₂)·g²
 /// w -= lr · sqrt(1 - β₂ᵗ) / (1 - β₁ᵗ) · m / (sqrt(v) + ε)
 /// ```
+///
+/// The hyperparameters are `f64`, as Keras keeps them as Python floats:
+/// `1 - β₂` computed in float32 would be off by 1e-5 of itself.
 #[derive(Clone, Debug)]
 pub struct Adam {
     pub learning_rate: f32,
-    pub beta_1: f32,
-    pub beta_2: f32,
-    pub epsilon: f32,
+    pub beta_1: f64,
+    pub beta_2: f64,
+    pub epsilon: f64,
     steps: i32,
     m: Vec<ArrayD<f32>>,
     v: Vec<ArrayD<f32>>,
@@ -121,7 +124,10 @@ impl Optimizer for Adam {
         check(params, grads, &mut self.m, "Adam")?;
         check(params, grads, &mut self.v, "Adam")?;
         self.steps += 1;
-        let (b1, b2, eps) = (self.beta_1, self.beta_2, self.epsilon);
+        // As Keras: the powers in float32, the constants from the Python floats.
+        let (b1, b2) = (self.beta_1 as f32, self.beta_2 as f32);
+        let (keep_1, keep_2) = ((1.0 - self.beta_1) as f32, (1.0 - self.beta_2) as f32);
+        let eps = self.epsilon as f32;
         let alpha =
             self.learning_rate * (1.0 - b2.powi(self.steps)).sqrt() / (1.0 - b1.powi(self.steps));
         for (((p, g), m), v) in params
@@ -131,9 +137,9 @@ impl Optimizer for Adam {
             .zip(&mut self.v)
         {
             Zip::from(p).and(g).and(m).and(v).for_each(|p, &g, m, v| {
-                *m += (g - *m) * (1.0 - b1);
-                *v += (g * g - *v) * (1.0 - b2);
-                *p -= alpha * *m / (v.sqrt() + eps);
+                *m += (g - *m) * keep_1;
+                *v += (g * g - *v) * keep_2;
+                *p -= (*m * alpha) / (v.sqrt() + eps);
             });
         }
         Ok(())

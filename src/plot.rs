@@ -1,0 +1,114 @@
+//! Figures for the book, drawn as SVG with plotters: loss curves and
+//! heat maps of hidden states.
+
+use std::path::Path;
+
+use ndarray::Array2;
+use plotters::prelude::*;
+
+use crate::{Error, Result};
+
+fn drawing_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::format(path.display(), format!("cannot draw the figure: {e}"))
+}
+
+/// A line chart of one loss per epoch, written to `path` as SVG.
+///
+/// ```
+/// let path = std::env::temp_dir().join("rnn_basics_loss_doc.svg");
+/// rnn_basics::plot::loss_curve(&path, "training loss", &[0.7, 0.5, 0.2, 0.1])?;
+/// assert!(std::fs::read_to_string(&path)?.starts_with("<svg"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn loss_curve(path: &Path, title: &str, losses: &[f32]) -> Result<()> {
+    if losses.is_empty() || losses.iter().any(|l| !l.is_finite()) {
+        return Err(Error::config(
+            "loss_curve",
+            "needs at least one loss, all finite",
+        ));
+    }
+    let top = losses.iter().copied().fold(0.0f32, f32::max) * 1.05;
+    let top = if top > 0.0 { top } else { 1.0 };
+    let root = SVGBackend::new(path, (640, 360)).into_drawing_area();
+    let draw = || -> std::result::Result<(), Box<dyn std::error::Error + '_>> {
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(52)
+            .build_cartesian_2d(1f32..(losses.len().max(2)) as f32, 0f32..top)?;
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .y_desc("loss")
+            .light_line_style(WHITE.mix(0.0))
+            .draw()?;
+        chart.draw_series(LineSeries::new(
+            losses.iter().enumerate().map(|(i, l)| ((i + 1) as f32, *l)),
+            RGBColor(31, 119, 180).stroke_width(2),
+        ))?;
+        root.present()?;
+        Ok(())
+    };
+    draw().map_err(|e| drawing_error(path, e))
+}
+
+/// A colour for a number in `[-1, 1]`: blue for -1, white for 0, red for 1.
+fn diverging(v: f32) -> RGBColor {
+    let v = v.clamp(-1.0, 1.0);
+    let fade = ((1.0 - v.abs()) * 255.0) as u8;
+    if v >= 0.0 {
+        RGBColor(255, fade, fade)
+    } else {
+        RGBColor(fade, fade, 255)
+    }
+}
+
+/// Heat maps of hidden states side by side, one panel per `(title,
+/// states)` with states `(time, units)` in `[-1, 1]`, written to `path` as SVG.
+///
+/// ```
+/// use ndarray::Array2;
+/// let path = std::env::temp_dir().join("rnn_basics_states_doc.svg");
+/// let states = Array2::from_shape_fn((10, 8), |(t, u)| ((t * u) as f32 / 70.0).tanh());
+/// rnn_basics::plot::state_maps(&path, &[("states", &states)])?;
+/// # Ok::<(), rnn_basics::Error>(())
+/// ```
+pub fn state_maps(path: &Path, panels: &[(&str, &Array2<f32>)]) -> Result<()> {
+    if panels.is_empty() || panels.iter().any(|(_, s)| s.is_empty()) {
+        return Err(Error::config(
+            "state_maps",
+            "needs at least one panel, none empty",
+        ));
+    }
+    let width = 330 * panels.len() as u32;
+    let root = SVGBackend::new(path, (width, 360)).into_drawing_area();
+    let draw = || -> std::result::Result<(), Box<dyn std::error::Error + '_>> {
+        root.fill(&WHITE)?;
+        let areas = root.split_evenly((1, panels.len()));
+        for (area, (title, states)) in areas.iter().zip(panels) {
+            let (time, units) = states.dim();
+            let mut chart = ChartBuilder::on(area)
+                .caption(*title, ("sans-serif", 16))
+                .margin(10)
+                .x_label_area_size(32)
+                .y_label_area_size(36)
+                .build_cartesian_2d(0..units, 0..time)?;
+            chart
+                .configure_mesh()
+                .disable_mesh()
+                .x_desc("hidden unit")
+                .y_desc("time step")
+                .x_labels(units.min(10))
+                .y_labels(time.min(10))
+                .draw()?;
+            chart.draw_series(states.indexed_iter().map(|((t, u), v)| {
+                Rectangle::new([(u, t), (u + 1, t + 1)], diverging(*v).filled())
+            }))?;
+        }
+        root.present()?;
+        Ok(())
+    };
+    draw().map_err(|e| drawing_error(path, e))
+}

@@ -1,0 +1,256 @@
+//! Training: the optimizers follow Keras's update rules, the losses'
+//! gradients are right, runs are reproducible, and the course's two
+//! training labs learn what they should.
+
+use ndarray::{Array1, Array2, Array3, ArrayD, IxDyn, array};
+use rnn_basics::layers::Dense;
+use rnn_basics::model::Sequential;
+use rnn_basics::prelude::*;
+use rnn_basics::train::{self, Adam, Dataset, FitConfig, Loss, Optimizer, Sgd, Target};
+
+/// Three steps of each optimizer, against Keras 3.15 on the same numbers:
+///
+/// ```python
+/// grads = [[0.5, -1.0, 2.0], [0.1, 0.3, -0.2], [-0.4, 0.0, 1.5]]
+/// for opt in [keras.optimizers.Adam(learning_rate=0.1),
+///             keras.optimizers.SGD(learning_rate=0.1, momentum=0.9)]:
+///     w = keras.Variable(np.array([1.0, -2.0, 0.5], np.float32))
+///     for g in grads:
+///         opt.apply_gradients([(tf.constant(g), w)]); print(w.numpy())
+/// ```
+#[test]
+fn optimizers_follow_keras() {
+    let grads = [[0.5f32, -1.0, 2.0], [0.1, 0.3, -0.2], [-0.4, 0.0, 1.5]];
+    let keras_adam = [
+        [0.9000013f32, -1.900001, 0.4000008],
+        [0.8196985, -1.8572167, 0.34073666],
+        [0.81032866, -1.8241441, 0.2658039],
+    ];
+    let keras_sgd = [
+        [0.95f32, -1.9, 0.3],
+        [0.895, -1.84, 0.14000002],
+        [0.88549995, -1.786, -0.15399998],
+    ];
+    type Case = (&'static str, Box<dyn Optimizer>, [[f32; 3]; 3]);
+    let mut optimizers: [Case; 2] = [
+        ("adam", Box::new(Adam::new(0.1)), keras_adam),
+        ("sgd", Box::new(Sgd::new(0.1).with_momentum(0.9)), keras_sgd),
+    ];
+    for (name, optimizer, expected) in optimizers.iter_mut() {
+        let mut w = ArrayD::from_shape_vec(IxDyn(&[3]), vec![1.0f32, -2.0, 0.5]).unwrap();
+        for (g, want) in grads.iter().zip(expected.iter()) {
+            let g = ArrayD::from_shape_vec(IxDyn(&[3]), g.to_vec()).unwrap();
+            optimizer.step(&mut [w.view_mut()], &[g]).unwrap();
+            for (a, b) in w.iter().zip(want) {
+                assert!((a - b).abs() < 1e-6, "{name}: {w} vs {want:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn softmax_cross_entropy_gradient_matches_finite_differences() {
+    let mut rng = init::rng(3);
+    let logits = init::normal(&mut rng, (3, 4, 5)).into_dyn();
+    let labels = Array2::from_shape_fn((3, 4), |(b, t)| (b + 2 * t) % 5).into_dyn();
+    let (_, grad) = train::softmax_cross_entropy(logits.view(), labels.view()).unwrap();
+    let eps = 1e-2f32;
+    for index in [[0, 0, 0], [1, 2, 3], [2, 3, 4], [2, 1, 1]] {
+        let mut plus = logits.clone();
+        plus[IxDyn(&index)] += eps;
+        let mut minus = logits.clone();
+        minus[IxDyn(&index)] -= eps;
+        let numeric = (train::softmax_cross_entropy(plus.view(), labels.view())
+            .unwrap()
+            .0
+            - train::softmax_cross_entropy(minus.view(), labels.view())
+                .unwrap()
+                .0)
+            / (2.0 * eps);
+        assert!(
+            (numeric - grad[IxDyn(&index)]).abs() < 1e-3,
+            "{index:?}: {numeric} vs {}",
+            grad[IxDyn(&index)]
+        );
+    }
+}
+
+#[test]
+fn losses_refuse_mismatched_targets() {
+    let logits = Array2::<f32>::zeros((2, 3)).into_dyn();
+    let wrong_shape = Array1::<usize>::zeros(3).into_dyn();
+    assert!(train::softmax_cross_entropy(logits.view(), wrong_shape.view()).is_err());
+    let out_of_range = array![0usize, 3].into_dyn();
+    let e = train::softmax_cross_entropy(logits.view(), out_of_range.view()).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("label 3 is out of range for 3 classes"),
+        "{e}"
+    );
+    let e = train::mean_squared_error(
+        logits.view(),
+        Array2::<f32>::zeros((3, 2)).view().into_dyn(),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("expected shape (2, 3), got (3, 2)"),
+        "{e}"
+    );
+}
+
+/// The many-to-one lab: 'good', 'bad', 'worse', 'so good'.
+fn sentiment_data() -> (Array3<f32>, Array2<bool>, Array1<usize>) {
+    let words = ["good", "bad", "worse", "so good"];
+    let mut chars: Vec<char> = words.iter().flat_map(|w| w.chars()).collect();
+    chars.sort();
+    chars.dedup();
+    let classes = chars.len() + 1;
+    let mut x = Array3::zeros((4, 10, classes));
+    let mut mask = Array2::from_elem((4, 10), false);
+    for (b, w) in words.iter().enumerate() {
+        for (t, c) in w.chars().enumerate() {
+            x[[b, t, 1 + chars.iter().position(|k| *k == c).unwrap()]] = 1.0;
+            mask[[b, t]] = true;
+        }
+    }
+    (x, mask, array![1, 0, 0, 1])
+}
+
+fn train_sentiment(seed: u64) -> (Vec<f32>, usize) {
+    let (x, mask, labels) = sentiment_data();
+    let mut rng = init::rng(seed);
+    let mut model = Sequential::with_input_shape(&[10, x.dim().2]);
+    model
+        .add(SimpleRnn::new(10, x.dim().2, &mut rng).unwrap())
+        .unwrap();
+    model.add(Dense::new(2, 10, &mut rng).unwrap()).unwrap();
+    let config = FitConfig {
+        epochs: 30,
+        batch_size: 2,
+        shuffle: true,
+        seed,
+        clip_norm: None,
+    };
+    let history = train::fit(
+        &mut model,
+        Dataset {
+            x: x.view().into_dyn(),
+            target: Target::Classes(labels.view().into_dyn()),
+            mask: Some(mask.view()),
+        },
+        Loss::SoftmaxCrossEntropy,
+        &mut Adam::new(0.01),
+        &config,
+        |_, _| {},
+    )
+    .unwrap();
+    let logits = model
+        .forward_masked(x.view().into_dyn(), Some(mask.view()))
+        .unwrap();
+    let correct = (0..4)
+        .filter(|&b| usize::from(logits[[b, 1]] > logits[[b, 0]]) == labels[b])
+        .count();
+    (history.loss, correct)
+}
+
+#[test]
+fn the_sentiment_lab_learns_with_any_seed() {
+    for seed in 0..12 {
+        let (loss, correct) = train_sentiment(seed);
+        assert_eq!(correct, 4, "seed {seed}: {correct}/4 words right");
+        assert!(
+            loss[29] < loss[0] / 10.0,
+            "seed {seed}: the loss fell only from {} to {}",
+            loss[0],
+            loss[29]
+        );
+    }
+}
+
+#[test]
+fn training_is_reproducible() {
+    assert_eq!(train_sentiment(5).0, train_sentiment(5).0);
+    assert_ne!(train_sentiment(5).0, train_sentiment(6).0);
+}
+
+#[test]
+fn clipping_bounds_every_update() {
+    // With the gradient clipped to a tiny norm, SGD moves the weights by at most lr × that norm.
+    let (x, mask, labels) = sentiment_data();
+    let mut rng = init::rng(1);
+    let mut model = Sequential::with_input_shape(&[10, x.dim().2]);
+    model
+        .add(SimpleRnn::new(4, x.dim().2, &mut rng).unwrap())
+        .unwrap();
+    model.add(Dense::new(2, 4, &mut rng).unwrap()).unwrap();
+    let before: Vec<ArrayD<f32>> = model.weights().iter().map(|w| w.to_owned()).collect();
+    let config = FitConfig {
+        epochs: 1,
+        batch_size: 4,
+        shuffle: false,
+        seed: 0,
+        clip_norm: Some(1e-3),
+    };
+    train::fit(
+        &mut model,
+        Dataset {
+            x: x.view().into_dyn(),
+            target: Target::Classes(labels.view().into_dyn()),
+            mask: Some(mask.view()),
+        },
+        Loss::SoftmaxCrossEntropy,
+        &mut Sgd::new(1.0),
+        &config,
+        |_, _| {},
+    )
+    .unwrap();
+    let moved: f32 = model
+        .weights()
+        .iter()
+        .zip(&before)
+        .map(|(a, b)| (a - b).mapv(|d| d * d).sum())
+        .sum::<f32>()
+        .sqrt();
+    assert!(moved > 0.0 && moved <= 1e-3 * 1.0001, "moved {moved}");
+}
+
+#[test]
+fn fit_refuses_mismatched_inputs() {
+    let (x, mask, _) = sentiment_data();
+    let mut rng = init::rng(1);
+    let mut model = Sequential::with_input_shape(&[10, x.dim().2]);
+    model
+        .add(SimpleRnn::new(4, x.dim().2, &mut rng).unwrap())
+        .unwrap();
+    model.add(Dense::new(2, 4, &mut rng).unwrap()).unwrap();
+    let three_labels = array![1usize, 0, 0].into_dyn();
+    let e = train::fit(
+        &mut model,
+        Dataset {
+            x: x.view().into_dyn(),
+            target: Target::Classes(three_labels.view()),
+            mask: Some(mask.view()),
+        },
+        Loss::SoftmaxCrossEntropy,
+        &mut Adam::new(0.01),
+        &FitConfig::default(),
+        |_, _| {},
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("expected 4, got 3"), "{e}");
+    let values = ArrayD::<f32>::zeros(IxDyn(&[4, 2]));
+    let e = train::fit(
+        &mut model,
+        Dataset {
+            x: x.view().into_dyn(),
+            target: Target::Values(values.view()),
+            mask: None,
+        },
+        Loss::SoftmaxCrossEntropy,
+        &mut Adam::new(0.01),
+        &FitConfig::default(),
+        |_, _| {},
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("Target::Classes"), "{e}");
+}

@@ -92,6 +92,31 @@ impl ModelLayer {
         }
     }
 
+    /// The names of its weights, as Keras names them: `kernel`,
+    /// `recurrent_kernel`, `bias`, with `forward/` and `backward/` inside
+    /// `Bidirectional`.
+    pub fn weight_names(&self) -> Vec<String> {
+        let recurrent = |l: &RecurrentLayer, prefix: &str| -> Vec<String> {
+            let names = ["kernel", "recurrent_kernel", "bias"];
+            names[..l.weights().len()]
+                .iter()
+                .map(|n| format!("{prefix}{n}"))
+                .collect()
+        };
+        match self {
+            ModelLayer::Recurrent(l) => recurrent(l, ""),
+            ModelLayer::Bidirectional(l) => {
+                let mut names = recurrent(l.forward_layer(), "forward/");
+                names.extend(recurrent(l.backward_layer(), "backward/"));
+                names
+            }
+            ModelLayer::Dense(l) => ["kernel", "bias"][..l.weights().len()]
+                .iter()
+                .map(|n| n.to_string())
+                .collect(),
+        }
+    }
+
     /// A layer that returns more than one array cannot pass it on in a stack.
     fn single_output(&self) -> Result<(), String> {
         let config = match self {
@@ -310,6 +335,53 @@ impl Sequential {
             .iter_mut()
             .flat_map(|l| l.weights_mut())
             .collect()
+    }
+
+    /// Keras's `model.set_weights(weights)`: every weight, in
+    /// `model.get_weights()` order. Nothing changes unless the count and
+    /// every shape fit.
+    pub fn set_weights(&mut self, weights: &[ArrayD<f32>]) -> Result<()> {
+        let expected: usize = self.layers.iter().map(|l| l.weights().len()).sum();
+        if weights.len() != expected {
+            return Err(Error::count(
+                &self.name,
+                "weights (as model.get_weights() lists them)",
+                expected,
+                weights.len(),
+            ));
+        }
+        let mut given = weights.iter();
+        for (i, layer) in self.layers.iter().enumerate() {
+            for (name, current) in layer.weight_names().iter().zip(layer.weights()) {
+                let new = given.next().expect("count checked");
+                if new.shape() != current.shape() {
+                    return Err(Error::shape(
+                        &self.name,
+                        format!(
+                            "layer {i} ({} ({})) weight {name}",
+                            self.names[i],
+                            layer.type_name()
+                        ),
+                        show::shape(current.shape()),
+                        show::shape(new.shape()),
+                    ));
+                }
+            }
+        }
+        for (mut current, new) in self.weights_mut().into_iter().zip(weights) {
+            current.assign(new);
+        }
+        Ok(())
+    }
+
+    /// Loads weights that numpy saved from Keras with
+    /// `np.savez("w.npz", *model.get_weights())`, into a model of the same
+    /// architecture.
+    pub fn load_npz(&mut self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let path = path.as_ref();
+        let weights = crate::keras::read_npz(path)?;
+        self.set_weights(&weights)
+            .map_err(|e| e.in_source(path.display()))
     }
 
     /// Checks an input against the shape the model was built for.

@@ -17,8 +17,10 @@
 mod case;
 mod config;
 mod json;
+mod npz;
 mod parity;
 
 pub use case::{Case, NamedArray, SummaryRow};
 pub use config::{DenseConfig, KerasLayer, LayerConfig, RecurrentConfig, RecurrentKind};
+pub use npz::read_npz;
 pub use parity::{GRADIENT_TOLERANCE, Outcome, TOLERANCE, check_case, max_abs_diff};

@@ -126,7 +126,7 @@ impl Activation {
 
     /// Applies the function in place; softmax acts along the last axis.
     pub fn apply_inplace<D: Dimension>(self, mut a: ArrayViewMut<f32, D>) {
-        if self == Activation::Softmax {
+        if self == Activation::Softmax && a.ndim() > 0 {
             let last = Axis(a.ndim() - 1);
             for mut row in a.lanes_mut(last) {
                 match row.as_slice_mut() {

@@ -11,6 +11,8 @@
 
 use std::fmt::Display;
 
+use ndarray::{ArrayBase, Data, Dimension};
+
 /// Everything a user of the library can get wrong.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -50,7 +52,7 @@ pub enum Error {
         message: String,
     },
     /// A NaN or an infinity where finite numbers were asked for.
-    #[error("{layer}: {what} holds a non-finite value ({value}) at {index:?}")]
+    #[error("{layer}: {what} holds a non-finite value ({}) at {index:?}", if value.is_nan() { "NaN".to_string() } else { value.to_string() })]
     NonFinite {
         layer: String,
         what: String,
@@ -134,5 +136,37 @@ impl Error {
             },
             other => Error::format(source_name, other),
         }
+    }
+}
+
+/// Checks that every number of `a` is finite; the error names the first
+/// NaN or infinity and where it is.
+///
+/// The layers themselves let NaN and infinity through as Keras does (a NaN
+/// in, NaNs out); call this where a non-finite number should stop the work.
+///
+/// ```
+/// use ndarray::array;
+/// use rnn_basics::{Error, error::check_finite};
+///
+/// assert!(check_finite("SimpleRNN", "input", &array![[1.0f32, 2.0]]).is_ok());
+/// let e = check_finite("SimpleRNN", "input", &array![[1.0f32, f32::NAN]]).unwrap_err();
+/// assert!(matches!(e, Error::NonFinite { .. }));
+/// assert_eq!(e.to_string(), "SimpleRNN: input holds a non-finite value (NaN) at [0, 1]");
+/// ```
+pub fn check_finite<S, D>(layer: &str, what: &str, a: &ArrayBase<S, D>) -> Result<()>
+where
+    S: Data<Elem = f32>,
+    D: Dimension,
+{
+    let a = a.view().into_dyn();
+    match a.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        None => Ok(()),
+        Some((index, value)) => Err(Error::NonFinite {
+            layer: layer.to_string(),
+            what: what.to_string(),
+            value: *value,
+            index: index.as_array_view().to_vec(),
+        }),
     }
 }

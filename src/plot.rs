@@ -42,6 +42,7 @@ pub fn loss_curve(path: &Path, title: &str, losses: &[f32]) -> Result<()> {
             .configure_mesh()
             .x_desc("epoch")
             .y_desc("loss")
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .light_line_style(WHITE.mix(0.0))
             .draw()?;
         chart.draw_series(LineSeries::new(

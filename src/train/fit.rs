@@ -181,6 +181,14 @@ pub fn fit(
                     mean_squared_error(out.view(), values.select(Axis(0), batch).view())?
                 }
             };
+            if !batch_loss.is_finite() {
+                return Err(Error::NonFinite {
+                    layer: "fit".to_string(),
+                    what: format!("the loss of epoch {epoch}"),
+                    value: batch_loss,
+                    index: batch.to_vec(),
+                });
+            }
             loss_sum += batch_loss as f64 * batch.len() as f64;
             let mut grads = model.backward(&tape, &[d_out.view()])?.weights;
             if let Some(max_norm) = config.clip_norm {

@@ -7,11 +7,12 @@
 //! [`crate::layers`] run the same loop after projecting all steps at once.
 
 use ndarray::{
-    Array2, Array3, ArrayBase, ArrayD, ArrayView2, ArrayView3, ArrayViewD, ArrayViewMutD, Axis,
-    Data, Dimension, Ix3, s,
+    Array2, Array3, ArrayBase, ArrayD, ArrayView2, ArrayView3, ArrayViewD, ArrayViewMut2,
+    ArrayViewMut3, ArrayViewMutD, Axis, Data, Dimension, Ix3, s,
 };
 
 use crate::cell::{Cell, check_states};
+use crate::linalg::{self, PackedMatrix};
 use crate::{Error, Result, show};
 
 /// What a recurrent layer returns and how it reads its input: Keras's
@@ -281,13 +282,17 @@ pub(crate) fn check_mask(
     }
 }
 
-/// The time loop, written once for every cell and every layer.
+/// The time loop, written once, for every cell and every layer.
 ///
 /// Keras's semantics: a step whose mask is `false` keeps the previous
 /// states and outputs the previous output (zeros before any valid step, or
 /// always zeros with `zero_output_for_mask`); `go_backwards` reads the input
 /// and the mask from the end and returns the outputs in the order read.
-pub(crate) fn run<C: Cell>(
+///
+/// Examples of a batch never meet, so when the work is large enough the
+/// batch is cut into parts that run on separate threads, each with the same
+/// loop.
+pub(crate) fn run<C: Cell + Sync>(
     cell: &C,
     config: &RnnConfig,
     layer: &str,
@@ -295,20 +300,79 @@ pub(crate) fn run<C: Cell>(
     args: CallArgs<'_>,
     projection: Projection,
 ) -> Result<RnnOutput> {
-    run_with(
-        cell,
-        config,
-        layer,
-        x,
-        args,
-        projection,
-        |xw, states, ws| cell.recur(xw, states, ws),
-    )
+    let (x, states) = check_call(cell, layer, x, args)?;
+    let (batch, time, _) = x.dim();
+    let parts = parallel_parts(cell, batch, time, projection);
+    let mut sequence = config
+        .return_sequences
+        .then(|| Array3::<f32>::zeros((batch, time, cell.units())));
+    let step = |xw: ArrayViewMut2<f32>, s: &mut [Array2<f32>], ws: &mut C::Workspace| {
+        cell.recur(xw, s, ws)
+    };
+    if parts == 1 {
+        let part = Part {
+            x,
+            mask: args.mask,
+            states,
+            sequence: sequence.as_mut().map(|s| s.view_mut()),
+        };
+        let (output, states) = run_part(cell, config, projection, part, &mut { step });
+        return Ok(finish(config, sequence, output, states));
+    }
+
+    // Cut the batch (inputs, mask, states and output rows) into parts.
+    let bounds: Vec<usize> = (0..=parts).map(|p| p * batch / parts).collect();
+    let mut rest = sequence.as_mut().map(|s| s.view_mut());
+    let mut work = Vec::with_capacity(parts);
+    for p in 0..parts {
+        let rows = bounds[p]..bounds[p + 1];
+        let sequence_rows = rest.take().map(|s| {
+            let (mine, others) = s.split_at(Axis(0), rows.len());
+            rest = Some(others);
+            mine
+        });
+        work.push(Part {
+            x: x.slice(s![rows.clone(), .., ..]),
+            mask: args.mask.map(|m| m.slice_move(s![rows.clone(), ..])),
+            states: states
+                .iter()
+                .map(|s| s.slice(s![rows.clone(), ..]).to_owned())
+                .collect(),
+            sequence: sequence_rows,
+        });
+    }
+    let results: Vec<(Array2<f32>, Vec<Array2<f32>>)> = std::thread::scope(|scope| {
+        let mut work = work.into_iter();
+        let mine = work.next().expect("at least two parts");
+        let handles: Vec<_> = work
+            .map(|part| {
+                let mut step = step;
+                scope.spawn(move || run_part(cell, config, projection, part, &mut step))
+            })
+            .collect();
+        let first = run_part(cell, config, projection, mine, &mut { step });
+        std::iter::once(first)
+            .chain(
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("a loop thread panicked")),
+            )
+            .collect()
+    });
+    let outputs: Vec<_> = results.iter().map(|(o, _)| o.view()).collect();
+    let output = ndarray::concatenate(Axis(0), &outputs).expect("parts of one batch");
+    let states = (0..cell.state_count())
+        .map(|k| {
+            let views: Vec<_> = results.iter().map(|(_, s)| s[k].view()).collect();
+            ndarray::concatenate(Axis(0), &views).expect("parts of one batch")
+        })
+        .collect();
+    Ok(finish(config, sequence, output, states))
 }
 
-/// [`run`] with the recurrence of one step given as `recur`, so that the
-/// training forward pass can record what the backward pass needs while
-/// keeping these semantics.
+/// [`run`] on one thread, with the recurrence of one step given as `recur`,
+/// so that the training forward pass can record what the backward pass
+/// needs while keeping these semantics.
 pub(crate) fn run_with<C: Cell>(
     cell: &C,
     config: &RnnConfig,
@@ -316,26 +380,89 @@ pub(crate) fn run_with<C: Cell>(
     x: ArrayViewD<'_, f32>,
     args: CallArgs<'_>,
     projection: Projection,
-    mut recur: impl FnMut(ArrayView2<f32>, &mut [Array2<f32>], &mut C::Workspace),
+    mut recur: impl FnMut(ArrayViewMut2<f32>, &mut [Array2<f32>], &mut C::Workspace),
 ) -> Result<RnnOutput> {
+    let (x, states) = check_call(cell, layer, x, args)?;
+    let (batch, time, _) = x.dim();
+    let mut sequence = config
+        .return_sequences
+        .then(|| Array3::<f32>::zeros((batch, time, cell.units())));
+    let part = Part {
+        x,
+        mask: args.mask,
+        states,
+        sequence: sequence.as_mut().map(|s| s.view_mut()),
+    };
+    let (output, states) = run_part(cell, config, projection, part, &mut recur);
+    Ok(finish(config, sequence, output, states))
+}
+
+/// Checks a call's input, mask and initial states; returns the input as
+/// `(batch, time, features)` and the states to start from.
+fn check_call<'a, C: Cell>(
+    cell: &C,
+    layer: &str,
+    x: ArrayViewD<'a, f32>,
+    args: CallArgs<'_>,
+) -> Result<(ArrayView3<'a, f32>, Vec<Array2<f32>>)> {
     let x = check_input(layer, x, cell.input_dim())?;
-    let (batch, time, input_dim) = x.dim();
-    let (units, width) = (cell.units(), cell.gate_width());
+    let (batch, time, _) = x.dim();
     check_mask(layer, args.mask, batch, time)?;
-    let mut states = match args.initial_state {
+    let states = match args.initial_state {
         Some(init) => {
-            check_states(layer, cell.state_count(), units, batch, init)?;
-            init.to_vec()
+            check_states(layer, cell.state_count(), cell.units(), batch, init)?;
+            init.iter()
+                .map(|s| s.as_standard_layout().into_owned())
+                .collect()
         }
         None => cell.zero_states(batch),
     };
+    Ok((x, states))
+}
 
-    let mut sequence = config
-        .return_sequences
-        .then(|| Array3::<f32>::zeros((batch, time, units)));
+/// How many threads share a call: one unless the work pays for more.
+fn parallel_parts<C: Cell>(cell: &C, batch: usize, time: usize, projection: Projection) -> usize {
+    // Below about 4 million multiply-adds a thread costs more than it saves,
+    // and a part needs a few rows for its matrix products to run well.
+    const MIN_WORK: usize = 1 << 22;
+    const MIN_ROWS: usize = 8;
+    let work = batch * time * cell.gate_width() * (cell.input_dim() + cell.units());
+    if projection == Projection::PerStep || work < MIN_WORK {
+        return 1;
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    threads.min(batch / MIN_ROWS).clamp(1, 8)
+}
+
+/// The rows of a batch one loop works on.
+struct Part<'a> {
+    x: ArrayView3<'a, f32>,
+    mask: Option<ArrayView2<'a, bool>>,
+    states: Vec<Array2<f32>>,
+    sequence: Option<ArrayViewMut3<'a, f32>>,
+}
+
+/// The loop over one part: returns its last output and final states.
+fn run_part<C: Cell>(
+    cell: &C,
+    config: &RnnConfig,
+    projection: Projection,
+    part: Part<'_>,
+    recur: &mut impl FnMut(ArrayViewMut2<f32>, &mut [Array2<f32>], &mut C::Workspace),
+) -> (Array2<f32>, Vec<Array2<f32>>) {
+    let Part {
+        x,
+        mask,
+        mut states,
+        mut sequence,
+    } = part;
+    let (batch, time, input_dim) = x.dim();
+    let (units, width) = (cell.units(), cell.gate_width());
     let mut output = Array2::<f32>::zeros((batch, units));
-    let mut saved = args.mask.map(|_| cell.zero_states(batch));
+    let mut saved = mask.map(|_| cell.zero_states(batch));
     let mut ws = cell.workspace(batch);
+    let kernel = PackedMatrix::pack(cell.kernel());
+    let bias = cell.input_bias();
 
     let chunk = match projection {
         Projection::PerStep => 1,
@@ -356,13 +483,15 @@ pub(crate) fn run_with<C: Cell>(
                     .assign(&x.slice(s![.., t, ..]));
             }
             let rows = steps * batch;
-            cell.project(
-                x_chunk.slice(s![..rows, ..]),
-                xw_chunk.slice_mut(s![..rows, ..]),
-            );
+            let xs = x_chunk.as_slice().expect("standard layout");
+            let xws = xw_chunk.as_slice_mut().expect("standard layout");
+            kernel.matmul(xs, input_dim, rows, xws, width, false);
+            if let Some(bias) = bias {
+                linalg::add_row(xw_chunk.slice_mut(s![..rows, ..]), bias);
+            }
         }
         let t = time_index(config.go_backwards, time, step);
-        let xw_t = xw_chunk.slice(s![k * batch..(k + 1) * batch, ..]);
+        let xw_t = xw_chunk.slice_mut(s![k * batch..(k + 1) * batch, ..]);
 
         if let Some(saved) = &mut saved {
             for (kept, state) in saved.iter_mut().zip(&states) {
@@ -371,7 +500,7 @@ pub(crate) fn run_with<C: Cell>(
         }
         recur(xw_t, &mut states, &mut ws);
 
-        match (args.mask, &saved) {
+        match (mask, &saved) {
             (Some(mask), Some(saved)) => {
                 for b in 0..batch {
                     if mask[[b, t]] {
@@ -392,8 +521,17 @@ pub(crate) fn run_with<C: Cell>(
             seq.slice_mut(s![.., step, ..]).assign(&output);
         }
     }
+    (output, states)
+}
 
-    Ok(RnnOutput {
+/// What the layer returns, as its config asks.
+fn finish(
+    config: &RnnConfig,
+    sequence: Option<Array3<f32>>,
+    output: Array2<f32>,
+    states: Vec<Array2<f32>>,
+) -> RnnOutput {
+    RnnOutput {
         output: match sequence {
             Some(seq) => seq.into_dyn(),
             None => output.into_dyn(),
@@ -403,7 +541,7 @@ pub(crate) fn run_with<C: Cell>(
         } else {
             Vec::new()
         },
-    })
+    }
 }
 
 /// The input step read at loop step `step`.

@@ -186,3 +186,20 @@ fn bad_files_get_one_line_naming_the_file_and_exit_2() {
     assert_eq!(code, 2, "{stdout}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn every_instruction_set_gives_keras_numbers() {
+    // The packed kernels and vectorized gate loops exist for AVX-512, AVX2 and
+    // plain x86-64; a CPU picks one, so check the others too.
+    for level in ["avx2", "portable"] {
+        let out = Command::new(parity_binary())
+            .arg("tests/keras_cases")
+            .arg("tests/keras_cases/more")
+            .env("RNN_BASICS_SIMD", level)
+            .output()
+            .expect("keras-parity runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{level}:\n{stdout}");
+        assert!(stdout.trim_end().ends_with("63 passed, 0 failed"), "{level}: {stdout}");
+    }
+}

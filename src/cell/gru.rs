@@ -1,9 +1,10 @@
-use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewD, Zip, s};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2, s};
 
-use super::{Cell, check_sizes, check_weight};
-use crate::activation::Activation;
+use super::{Cell, check_sizes, check_weight, contiguous_mut};
+use crate::activation::{self, Activation};
 use crate::init::{self, Rng};
-use crate::{Error, Result, linalg, show};
+use crate::linalg::{PackedMatrix, multiversion};
+use crate::{Error, Result, show};
 
 /// Keras's `GRUCell`: three gates side by side in the order z, r, h.
 ///
@@ -52,14 +53,118 @@ pub struct GruCell {
     recurrent_activation: Activation,
 }
 
-/// Scratch memory of one GRU step.
+/// Scratch memory of one GRU step, and its recurrent kernel packed for the loop.
 #[derive(Debug)]
 pub struct GruWorkspace {
-    /// `h_{t-1} · recurrent_kernel` (all three blocks, or z and r only).
-    inner: Array2<f32>,
-    /// `r * h_{t-1}` and its product with the candidate's kernel (`reset_after = false`).
-    reset_state: Array2<f32>,
-    candidate: Array2<f32>,
+    /// With `reset_after`: the whole recurrent kernel. Without: its z and r blocks.
+    recurrent: PackedMatrix,
+    /// Without `reset_after`: the candidate's block.
+    candidate_kernel: Option<PackedMatrix>,
+    /// With `reset_after`: `h_{t-1} · recurrent_kernel`, `(batch, 3·units)`.
+    /// Without: `r * h_{t-1}`, `(batch, units)`.
+    inner: Vec<f32>,
+    /// With `reset_after`: the bias added to the recurrent term (zeros without a bias).
+    recurrent_bias: Vec<f32>,
+}
+
+multiversion! {
+    /// `reset_after`: `h = z·h + (1 - z)·h̃` with `h̃ = act(x_h + r·(u_h + b_h))`.
+    fn gru_after(x: &[f32], u: &[f32], b: &[f32], h: &mut [f32], units: usize, act: Activation, rec: Activation) {
+        match (act, rec) {
+            (Activation::Tanh, Activation::Sigmoid) => {
+                gru_gates_after(x, u, b, h, units, activation::tanh, activation::sigmoid)
+            }
+            _ => gru_gates_after(x, u, b, h, units, |v| act.apply(v), |v| rec.apply(v)),
+        }
+    }
+}
+
+multiversion! {
+    /// Without `reset_after`, first half: `z`, and `r·h_{t-1}`.
+    fn gru_before_reset(x: &mut [f32], h: &[f32], rh: &mut [f32], units: usize, rec: Activation) {
+        match rec {
+            Activation::Sigmoid => gru_gates_before_reset(x, h, rh, units, activation::sigmoid),
+            _ => gru_gates_before_reset(x, h, rh, units, |v| rec.apply(v)),
+        }
+    }
+}
+
+multiversion! {
+    /// Without `reset_after`, second half: the new state.
+    fn gru_before_update(x: &[f32], h: &mut [f32], units: usize, act: Activation) {
+        match act {
+            Activation::Tanh => gru_gates_before_update(x, h, units, activation::tanh),
+            _ => gru_gates_before_update(x, h, units, |v| act.apply(v)),
+        }
+    }
+}
+
+/// `h = z·h + (1 - z)·h̃` with `h̃ = act(x_h + r·(u_h + b_h))`, every example
+/// in one pass (`reset_after`).
+#[inline(always)]
+fn gru_gates_after(
+    x: &[f32],
+    u: &[f32],
+    b: &[f32],
+    h: &mut [f32],
+    units: usize,
+    act: impl Fn(f32) -> f32,
+    rec: impl Fn(f32) -> f32,
+) {
+    let (bz, rest) = b.split_at(units);
+    let (br, bh) = rest.split_at(units);
+    for ((x, u), h) in x
+        .chunks_exact(3 * units)
+        .zip(u.chunks_exact(3 * units))
+        .zip(h.chunks_exact_mut(units))
+    {
+        let (xz, rest) = x.split_at(units);
+        let (xr, xh) = rest.split_at(units);
+        let (uz, rest) = u.split_at(units);
+        let (ur, uh) = rest.split_at(units);
+        for j in 0..units {
+            let z = rec(xz[j] + (uz[j] + bz[j]));
+            let r = rec(xr[j] + (ur[j] + br[j]));
+            let candidate = act(xh[j] + r * (uh[j] + bh[j]));
+            h[j] = z * h[j] + (1.0 - z) * candidate;
+        }
+    }
+}
+
+/// Without `reset_after`, first half: the gates `z` (kept in `x`'s z block)
+/// and `r · h_{t-1}` (into `rh`).
+#[inline(always)]
+fn gru_gates_before_reset(
+    x: &mut [f32],
+    h: &[f32],
+    rh: &mut [f32],
+    units: usize,
+    rec: impl Fn(f32) -> f32,
+) {
+    for ((x, h), rh) in x
+        .chunks_exact_mut(3 * units)
+        .zip(h.chunks_exact(units))
+        .zip(rh.chunks_exact_mut(units))
+    {
+        let (xz, rest) = x.split_at_mut(units);
+        let xr = &rest[..units];
+        for j in 0..units {
+            xz[j] = rec(xz[j]);
+            rh[j] = rec(xr[j]) * h[j];
+        }
+    }
+}
+
+/// Without `reset_after`, second half: `h = z·h + (1 - z)·act(x_h + (r·h)·U_h)`.
+#[inline(always)]
+fn gru_gates_before_update(x: &[f32], h: &mut [f32], units: usize, act: impl Fn(f32) -> f32) {
+    for (x, h) in x.chunks_exact(3 * units).zip(h.chunks_exact_mut(units)) {
+        let (z, rest) = x.split_at(units);
+        let xh = &rest[units..];
+        for j in 0..units {
+            h[j] = z[j] * h[j] + (1.0 - z[j]) * act(xh[j]);
+        }
+    }
 }
 
 impl GruCell {
@@ -203,77 +308,52 @@ impl Cell for GruCell {
 
     fn workspace(&self, batch: usize) -> GruWorkspace {
         let units = self.units();
-        let inner_width = if self.reset_after {
-            3 * units
+        let kernel = self.recurrent_kernel.view();
+        if self.reset_after {
+            GruWorkspace {
+                recurrent: PackedMatrix::pack(kernel),
+                candidate_kernel: None,
+                inner: vec![0.0; batch * 3 * units],
+                recurrent_bias: match self.recurrent_bias() {
+                    Some(b) => b.to_vec(),
+                    None => vec![0.0; 3 * units],
+                },
+            }
         } else {
-            2 * units
-        };
-        let side = if self.reset_after { 0 } else { units };
-        GruWorkspace {
-            inner: Array2::zeros((batch, inner_width)),
-            reset_state: Array2::zeros((batch, side)),
-            candidate: Array2::zeros((batch, side)),
+            GruWorkspace {
+                recurrent: PackedMatrix::pack(kernel.slice(s![.., ..2 * units])),
+                candidate_kernel: Some(PackedMatrix::pack(kernel.slice(s![.., 2 * units..]))),
+                inner: vec![0.0; batch * units],
+                recurrent_bias: Vec::new(),
+            }
         }
     }
 
-    fn recur(&self, xw: ArrayView2<f32>, states: &mut [Array2<f32>], ws: &mut GruWorkspace) {
+    fn recur(&self, mut xw: ArrayViewMut2<f32>, states: &mut [Array2<f32>], ws: &mut GruWorkspace) {
         let units = self.units();
-        let h = &mut states[0];
+        let h = contiguous_mut(&mut states[0]);
+        let batch = h.len() / units;
+        let x = xw
+            .as_slice_mut()
+            .expect("the projected input is contiguous");
         let (act, rec) = (self.activation, self.recurrent_activation);
         if self.reset_after {
-            linalg::matmul_into(
-                h.view(),
-                self.recurrent_kernel.view(),
-                ws.inner.view_mut(),
-                false,
-            );
-            if let Some(b) = self.recurrent_bias() {
-                linalg::add_row(ws.inner.view_mut(), b);
-            }
-            Zip::from(h.rows_mut())
-                .and(ws.inner.rows())
-                .and(xw.rows())
-                .for_each(|mut h, u, x| {
-                    for j in 0..units {
-                        let z = rec.apply(x[j] + u[j]);
-                        let r = rec.apply(x[units + j] + u[units + j]);
-                        let candidate = act.apply(x[2 * units + j] + r * u[2 * units + j]);
-                        h[j] = z * h[j] + (1.0 - z) * candidate;
-                    }
-                });
+            // u = h·recurrent_kernel; the recurrent bias is added in the gate pass.
+            let u = &mut ws.inner[..batch * 3 * units];
+            ws.recurrent.matmul(h, units, batch, u, 3 * units, false);
+            gru_after(x, u, &ws.recurrent_bias, h, units, act, rec);
         } else {
-            let zr_kernel = self.recurrent_kernel.slice(s![.., ..2 * units]);
-            linalg::matmul_into(h.view(), zr_kernel, ws.inner.view_mut(), false);
-            // r * h_{t-1}, then its product with the candidate's recurrent kernel.
-            Zip::from(ws.reset_state.rows_mut())
-                .and(ws.inner.rows_mut())
-                .and(h.rows())
-                .and(xw.rows())
-                .for_each(|mut rh, mut u, h, x| {
-                    for j in 0..units {
-                        u[j] = rec.apply(x[j] + u[j]);
-                        let r = rec.apply(x[units + j] + u[units + j]);
-                        rh[j] = r * h[j];
-                    }
-                });
-            let h_kernel = self.recurrent_kernel.slice(s![.., 2 * units..]);
-            linalg::matmul_into(
-                ws.reset_state.view(),
-                h_kernel,
-                ws.candidate.view_mut(),
-                false,
-            );
-            Zip::from(h.rows_mut())
-                .and(ws.inner.rows())
-                .and(ws.candidate.rows())
-                .and(xw.rows())
-                .for_each(|mut h, zr, cand, x| {
-                    for j in 0..units {
-                        let z = zr[j];
-                        let candidate = act.apply(x[2 * units + j] + cand[j]);
-                        h[j] = z * h[j] + (1.0 - z) * candidate;
-                    }
-                });
+            let rh = &mut ws.inner[..batch * units];
+            // x_z, x_r += h·U_zr; then z, and r·h.
+            ws.recurrent.matmul(h, units, batch, x, 3 * units, true);
+            gru_before_reset(x, h, rh, units, rec);
+            // x_h += (r·h)·U_h; then the new state.
+            let candidate = ws
+                .candidate_kernel
+                .as_ref()
+                .expect("made without reset_after");
+            candidate.matmul(rh, units, batch, &mut x[2 * units..], 3 * units, true);
+            gru_before_update(x, h, units, act);
         }
     }
 

@@ -1,9 +1,10 @@
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewD, Zip};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2};
 
-use super::{Cell, check_sizes, check_weight};
-use crate::activation::Activation;
+use super::{Cell, check_sizes, check_weight, contiguous_mut};
+use crate::Result;
+use crate::activation::{self, Activation};
 use crate::init::{self, Rng};
-use crate::{Result, linalg};
+use crate::linalg::{PackedMatrix, multiversion};
 
 /// Keras's `LSTMCell`: four gates side by side in the order i, f, c, o.
 ///
@@ -131,9 +132,55 @@ impl LstmCell {
     }
 }
 
+/// The recurrent kernel of an [`LstmCell`], packed for the time loop.
+#[derive(Debug)]
+pub struct LstmWorkspace {
+    recurrent: PackedMatrix,
+}
+
+multiversion! {
+    /// The gates of every example, in one pass over memory:
+    /// `c = σ(f)·c + σ(i)·tanh(g)`, `h = σ(o)·tanh(c)`.
+    fn lstm_gates(z: &[f32], h: &mut [f32], c: &mut [f32], units: usize, act: Activation, rec: Activation) {
+        match (act, rec) {
+            (Activation::Tanh, Activation::Sigmoid) => {
+                lstm_loop(z, h, c, units, activation::tanh, activation::sigmoid)
+            }
+            _ => lstm_loop(z, h, c, units, |x| act.apply(x), |x| rec.apply(x)),
+        }
+    }
+}
+
+#[inline(always)]
+fn lstm_loop(
+    z: &[f32],
+    h: &mut [f32],
+    c: &mut [f32],
+    units: usize,
+    act: impl Fn(f32) -> f32,
+    rec: impl Fn(f32) -> f32,
+) {
+    for ((z, h), c) in z
+        .chunks_exact(4 * units)
+        .zip(h.chunks_exact_mut(units))
+        .zip(c.chunks_exact_mut(units))
+    {
+        let (zi, rest) = z.split_at(units);
+        let (zf, rest) = rest.split_at(units);
+        let (zg, zo) = rest.split_at(units);
+        for j in 0..units {
+            let i = rec(zi[j]);
+            let f = rec(zf[j]);
+            let g = act(zg[j]);
+            let o = rec(zo[j]);
+            c[j] = f * c[j] + i * g;
+            h[j] = o * act(c[j]);
+        }
+    }
+}
+
 impl Cell for LstmCell {
-    /// `z`, `(batch, 4·units)`
-    type Workspace = Array2<f32>;
+    type Workspace = LstmWorkspace;
 
     fn layer_name(&self) -> &'static str {
         "LSTM"
@@ -159,31 +206,28 @@ impl Cell for LstmCell {
         self.bias.as_ref().map(|b| b.view())
     }
 
-    fn workspace(&self, batch: usize) -> Array2<f32> {
-        Array2::zeros((batch, 4 * self.units()))
+    fn workspace(&self, _batch: usize) -> LstmWorkspace {
+        LstmWorkspace {
+            recurrent: PackedMatrix::pack(self.recurrent_kernel.view()),
+        }
     }
 
-    fn recur(&self, xw: ArrayView2<f32>, states: &mut [Array2<f32>], z: &mut Array2<f32>) {
+    fn recur(
+        &self,
+        mut xw: ArrayViewMut2<f32>,
+        states: &mut [Array2<f32>],
+        ws: &mut LstmWorkspace,
+    ) {
         let units = self.units();
         let (h, c) = states.split_at_mut(1);
-        let (h, c) = (&mut h[0], &mut c[0]);
-        linalg::matmul_into(h.view(), self.recurrent_kernel.view(), z.view_mut(), false);
-        let (act, rec) = (self.activation, self.recurrent_activation);
-        Zip::from(h.rows_mut())
-            .and(c.rows_mut())
-            .and(z.rows())
-            .and(xw.rows())
-            .for_each(|mut h, mut c, z, xw| {
-                for j in 0..units {
-                    let gate = |g: usize| z[g * units + j] + xw[g * units + j];
-                    let i = rec.apply(gate(0));
-                    let f = rec.apply(gate(1));
-                    let candidate = act.apply(gate(2));
-                    let o = rec.apply(gate(3));
-                    c[j] = f * c[j] + i * candidate;
-                    h[j] = o * act.apply(c[j]);
-                }
-            });
+        let (h, c) = (contiguous_mut(&mut h[0]), contiguous_mut(&mut c[0]));
+        let z = xw
+            .as_slice_mut()
+            .expect("the projected input is contiguous");
+        // z = x·kernel + bias + h·recurrent_kernel, the four gates side by side.
+        ws.recurrent
+            .matmul(h, units, h.len() / units, z, 4 * units, true);
+        lstm_gates(z, h, c, units, self.activation, self.recurrent_activation);
     }
 
     fn weights_mut(&mut self) -> Vec<ndarray::ArrayViewMutD<'_, f32>> {

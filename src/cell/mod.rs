@@ -49,7 +49,7 @@ use crate::{Error, Result, linalg, show};
 /// assert_eq!(output, states[0]); // the output is the new hidden state
 /// # Ok::<(), rnn_basics::Error>(())
 /// ```
-pub trait Cell {
+pub trait Cell: Sync {
     /// Scratch memory one step needs, made once per sequence by [`Cell::workspace`].
     type Workspace;
 
@@ -73,13 +73,16 @@ pub trait Cell {
     /// `(gates * units)`: the bias added to `x · kernel`, if any.
     fn input_bias(&self) -> Option<ArrayView1<'_, f32>>;
 
-    /// Fresh scratch memory for a batch of `batch` examples.
+    /// Fresh scratch memory for a batch of `batch` examples (made once per
+    /// sequence: the place to prepare the recurrent weights for the loop).
     fn workspace(&self, batch: usize) -> Self::Workspace;
 
     /// The recurrence of one step: from the projected input `xw`
     /// `(batch, gates * units)` and the previous states, the new states,
-    /// written over `states`. Shapes are checked by the caller.
-    fn recur(&self, xw: ArrayView2<f32>, states: &mut [Array2<f32>], ws: &mut Self::Workspace);
+    /// written over `states`. `xw` is scratch afterwards (a cell may add
+    /// the recurrent term into it). Shapes are checked by the caller; states
+    /// and `xw` are in standard (row-major) layout.
+    fn recur(&self, xw: ArrayViewMut2<f32>, states: &mut [Array2<f32>], ws: &mut Self::Workspace);
 
     /// The weights in Keras's `get_weights()` order and shapes.
     fn weights(&self) -> Vec<ArrayViewD<'_, f32>>;
@@ -132,11 +135,20 @@ pub trait Cell {
         check_states(&name, self.state_count(), self.units(), batch, states)?;
         let mut xw = Array2::zeros((batch, self.gate_width()));
         self.project(x_t, xw.view_mut());
-        let mut new_states = states.to_vec();
+        let mut new_states: Vec<Array2<f32>> = states
+            .iter()
+            .map(|s| s.as_standard_layout().into_owned())
+            .collect();
         let mut ws = self.workspace(batch);
-        self.recur(xw.view(), &mut new_states, &mut ws);
+        self.recur(xw.view_mut(), &mut new_states, &mut ws);
         Ok((new_states[0].clone(), new_states))
     }
+}
+
+/// The numbers of a state array, which the time loop keeps in standard layout.
+pub(crate) fn contiguous_mut(a: &mut Array2<f32>) -> &mut [f32] {
+    a.as_slice_mut()
+        .expect("states are kept in standard layout")
 }
 
 /// Checks a list of states: `count` arrays of `(batch, units)`.

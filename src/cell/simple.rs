@@ -1,9 +1,10 @@
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewD, Zip};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2};
 
-use super::{Cell, check_sizes, check_weight};
-use crate::activation::Activation;
+use super::{Cell, check_sizes, check_weight, contiguous_mut};
+use crate::Result;
+use crate::activation::{self, Activation};
 use crate::init::{self, Rng};
-use crate::{Result, linalg};
+use crate::linalg::{PackedMatrix, multiversion};
 
 /// Keras's `SimpleRNNCell`: `h_t = act(x_t · kernel + h_{t-1} · recurrent_kernel + bias)`.
 ///
@@ -107,9 +108,24 @@ impl SimpleRnnCell {
     }
 }
 
+multiversion! {
+    /// `h = act(z)`, every number in one pass.
+    fn activate(h: &mut [f32], z: &[f32], act: Activation) {
+        match act {
+            Activation::Tanh => h.iter_mut().zip(z).for_each(|(h, z)| *h = activation::tanh(*z)),
+            _ => h.iter_mut().zip(z).for_each(|(h, z)| *h = act.apply(*z)),
+        }
+    }
+}
+
+/// The recurrent kernel of a [`SimpleRnnCell`], packed for the time loop.
+#[derive(Debug)]
+pub struct SimpleRnnWorkspace {
+    recurrent: PackedMatrix,
+}
+
 impl Cell for SimpleRnnCell {
-    /// `h_{t-1} · recurrent_kernel`, `(batch, units)`
-    type Workspace = Array2<f32>;
+    type Workspace = SimpleRnnWorkspace;
 
     fn layer_name(&self) -> &'static str {
         "SimpleRNN"
@@ -131,18 +147,27 @@ impl Cell for SimpleRnnCell {
         self.bias.as_ref().map(|b| b.view())
     }
 
-    fn workspace(&self, batch: usize) -> Array2<f32> {
-        Array2::zeros((batch, self.units()))
+    fn workspace(&self, _batch: usize) -> SimpleRnnWorkspace {
+        SimpleRnnWorkspace {
+            recurrent: PackedMatrix::pack(self.recurrent_kernel.view()),
+        }
     }
 
-    fn recur(&self, xw: ArrayView2<f32>, states: &mut [Array2<f32>], hu: &mut Array2<f32>) {
-        let h = &mut states[0];
-        linalg::matmul_into(h.view(), self.recurrent_kernel.view(), hu.view_mut(), false);
-        let act = self.activation;
-        Zip::from(h)
-            .and(&xw)
-            .and(&*hu)
-            .for_each(|h, &xw, &hu| *h = act.apply(xw + hu));
+    fn recur(
+        &self,
+        mut xw: ArrayViewMut2<f32>,
+        states: &mut [Array2<f32>],
+        ws: &mut SimpleRnnWorkspace,
+    ) {
+        let units = self.units();
+        let h = contiguous_mut(&mut states[0]);
+        let z = xw
+            .as_slice_mut()
+            .expect("the projected input is contiguous");
+        // z = x·kernel + bias + h·recurrent_kernel
+        ws.recurrent
+            .matmul(h, units, h.len() / units, z, units, true);
+        activate(h, z, self.activation);
     }
 
     fn weights_mut(&mut self) -> Vec<ndarray::ArrayViewMutD<'_, f32>> {

@@ -36,7 +36,7 @@ fn forward<C: CellBackward>(
         args,
         Projection::Hoisted,
         |xw, states, _| {
-            caches.push(cell.recur_cached(xw, states));
+            caches.push(cell.recur_cached(xw.view(), states));
         },
     )?;
     let x = x

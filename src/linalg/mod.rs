@@ -1,5 +1,12 @@
-//! The one matrix product the layers call, so that the GEMM behind it can be
-//! chosen in one place.
+//! The matrix products the layers call, chosen in one place: ndarray's
+//! GEMM for general products, and a packed-panel product with
+//! hand-written AVX-512 and AVX2 kernels for the recurrent layers' hot loop.
+
+mod packed;
+mod simd;
+
+pub(crate) use packed::PackedMatrix;
+pub(crate) use simd::{Level, level as simd_level, multiversion};
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2, Axis};
 

@@ -1,0 +1,175 @@
+//! A matrix product for the recurrent layers' shape of work: one weight
+//! matrix multiplied from the left by many small row blocks (a batch at
+//! every time step). The weights are packed once into column panels, so
+//! that each step streams them instead of repacking them as a general GEMM
+//! would on every call.
+
+use ndarray::ArrayView2;
+
+use super::simd::{self, Level};
+
+/// Columns in one panel: two AVX-512 registers, four AVX2 ones.
+pub(crate) const PANEL: usize = 32;
+
+/// `B (k × n)` laid out as `ceil(n / 32)` panels of `k × 32` numbers,
+/// row after row, the last panel padded with zeros.
+#[derive(Clone, Debug)]
+pub(crate) struct PackedMatrix {
+    k: usize,
+    n: usize,
+    panels: Vec<f32>,
+}
+
+impl PackedMatrix {
+    /// Packs `b`, whatever its strides.
+    pub(crate) fn pack(b: ArrayView2<f32>) -> Self {
+        let (k, n) = b.dim();
+        let count = n.div_ceil(PANEL);
+        let mut panels = vec![0.0f32; count * k * PANEL];
+        for (j, panel) in panels.chunks_exact_mut(k * PANEL).enumerate() {
+            let from = j * PANEL;
+            let width = PANEL.min(n - from);
+            for (p, row) in panel.chunks_exact_mut(PANEL).enumerate() {
+                for (c, v) in row[..width].iter_mut().enumerate() {
+                    *v = b[[p, from + c]];
+                }
+            }
+        }
+        PackedMatrix { k, n, panels }
+    }
+
+    /// `C = A · B` (or `C += A · B` with `accumulate`), `A` being `m` rows of
+    /// `k` numbers `lda` apart and `C` `m` rows of `n` numbers `ldc` apart.
+    pub(crate) fn matmul(
+        &self,
+        a: &[f32],
+        lda: usize,
+        m: usize,
+        c: &mut [f32],
+        ldc: usize,
+        accumulate: bool,
+    ) {
+        let (k, n) = (self.k, self.n);
+        if m == 0 || n == 0 {
+            return;
+        }
+        assert!(lda >= k && ldc >= n, "strides shorter than the rows");
+        assert!(a.len() >= (m - 1) * lda + k, "A is too short");
+        assert!(c.len() >= (m - 1) * ldc + n, "C is too short");
+        let level = simd::level();
+        let mr = level.rows_per_kernel();
+        // Row blocks whose A stays in the L2 cache while every panel passes.
+        let block = (mr * (65_536 / (k.max(1) * mr)).max(1)).min(m.next_multiple_of(mr));
+        for row0 in (0..m).step_by(block) {
+            let rows = block.min(m - row0);
+            for (j, panel) in self.panels.chunks_exact(k * PANEL).enumerate() {
+                let col0 = j * PANEL;
+                let cols = PANEL.min(n - col0);
+                for r in (row0..row0 + rows).step_by(mr) {
+                    let take = mr.min(row0 + rows - r);
+                    // SAFETY: the asserts above bound every row and column read
+                    // and written: `take` rows from `r`, `cols` columns from `col0`.
+                    unsafe {
+                        simd::kernel(
+                            level,
+                            k,
+                            a.as_ptr().add(r * lda),
+                            lda,
+                            panel.as_ptr(),
+                            c.as_mut_ptr().add(r * ldc + col0),
+                            ldc,
+                            take,
+                            cols,
+                            accumulate,
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Level {
+    fn rows_per_kernel(self) -> usize {
+        match self {
+            Level::Avx512 => 12,
+            Level::Avx2 => 3,
+            Level::Portable => 4,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{Array2, s};
+
+    fn reference(a: &Array2<f32>, b: &Array2<f32>) -> Array2<f32> {
+        a.dot(b)
+    }
+
+    #[test]
+    fn agrees_with_ndarray_on_awkward_shapes() {
+        let mut rng = crate::init::rng(5);
+        for &(m, k, n) in &[
+            (1, 1, 1),
+            (3, 5, 2),
+            (13, 7, 33),
+            (25, 64, 96),
+            (64, 130, 70),
+            (7, 1, 65),
+            (40, 300, 31),
+        ] {
+            let a = crate::init::normal(&mut rng, (m, k));
+            let b = crate::init::normal(&mut rng, (k, n));
+            let packed = PackedMatrix::pack(b.view());
+            let mut c = Array2::<f32>::zeros((m, n));
+            packed.matmul(
+                a.as_slice().unwrap(),
+                k,
+                m,
+                c.as_slice_mut().unwrap(),
+                n,
+                false,
+            );
+            let want = reference(&a, &b);
+            let worst = (&c - &want).mapv(f32::abs).fold(0.0f32, |x, y| x.max(*y));
+            assert!(worst < 1e-4, "{m}x{k}x{n}: {worst}");
+            // Accumulating adds to what C holds.
+            packed.matmul(
+                a.as_slice().unwrap(),
+                k,
+                m,
+                c.as_slice_mut().unwrap(),
+                n,
+                true,
+            );
+            let worst = (&c - &(&want * 2.0))
+                .mapv(f32::abs)
+                .fold(0.0f32, |x, y| x.max(*y));
+            assert!(worst < 2e-4, "{m}x{k}x{n} accumulated: {worst}");
+        }
+    }
+
+    #[test]
+    fn writes_only_its_columns_of_a_wider_c() {
+        let mut rng = crate::init::rng(6);
+        let (m, k, n, ldc) = (5, 9, 20, 50);
+        let a = crate::init::normal(&mut rng, (m, k));
+        let b = crate::init::normal(&mut rng, (k, n));
+        let mut c = Array2::<f32>::from_elem((m, ldc), 7.0);
+        PackedMatrix::pack(b.view()).matmul(
+            a.as_slice().unwrap(),
+            k,
+            m,
+            c.as_slice_mut().unwrap(),
+            ldc,
+            false,
+        );
+        assert!(c.slice(s![.., n..]).iter().all(|v| *v == 7.0));
+        let worst = (&c.slice(s![.., ..n]) - &reference(&a, &b))
+            .mapv(f32::abs)
+            .fold(0.0f32, |x, y| x.max(*y));
+        assert!(worst < 1e-4);
+    }
+}

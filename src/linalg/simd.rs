@@ -1,0 +1,269 @@
+//! The instruction set the CPU offers, found once at run time, and the
+//! matrix-product kernels for each.
+
+use std::sync::OnceLock;
+
+use super::packed::PANEL;
+
+/// What the running CPU can do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Level {
+    /// AVX-512F: 16 floats a register.
+    Avx512,
+    /// AVX2 with FMA: 8 floats a register.
+    Avx2,
+    /// Whatever the compiler makes of plain loops.
+    Portable,
+}
+
+/// The best level this CPU supports (`RNN_BASICS_SIMD=portable|avx2` asks for less).
+pub(crate) fn level() -> Level {
+    static LEVEL: OnceLock<Level> = OnceLock::new();
+    *LEVEL.get_or_init(|| {
+        let cap = std::env::var("RNN_BASICS_SIMD").unwrap_or_default();
+        detect(&cap)
+    })
+}
+
+#[cfg(target_arch = "x86_64")]
+fn detect(cap: &str) -> Level {
+    if cap != "portable" && cap != "avx2" && std::arch::is_x86_feature_detected!("avx512f") {
+        Level::Avx512
+    } else if cap != "portable"
+        && std::arch::is_x86_feature_detected!("avx2")
+        && std::arch::is_x86_feature_detected!("fma")
+    {
+        Level::Avx2
+    } else {
+        Level::Portable
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn detect(_cap: &str) -> Level {
+    Level::Portable
+}
+
+/// Defines a function whose body (a loop in plain Rust) is compiled three
+/// times, for AVX-512, for AVX2 and for any x86-64 or other CPU, and runs
+/// the best one the CPU supports, so that the loop vectorizes without
+/// `-C target-cpu`. The body is inlined into each variant.
+macro_rules! multiversion {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        $(#[$meta])*
+        $vis fn $name($($arg: $ty),*) {
+            #[inline(always)]
+            fn body($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx512f,avx2,fma")]
+            unsafe fn avx512($($arg: $ty),*) {
+                body($($arg),*)
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn avx2($($arg: $ty),*) {
+                body($($arg),*)
+            }
+            match $crate::linalg::simd_level() {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: the level was detected on this CPU.
+                $crate::linalg::Level::Avx512 => unsafe { avx512($($arg),*) },
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: as above.
+                $crate::linalg::Level::Avx2 => unsafe { avx2($($arg),*) },
+                _ => body($($arg),*),
+            }
+        }
+    };
+}
+pub(crate) use multiversion;
+
+/// `C[rows × cols] (+)= A[rows × k] · P[k × 32]` for one packed panel `P`.
+///
+/// # Safety
+///
+/// `a` must hold `rows` rows of `k` numbers, `lda` apart; `panel` `k × 32`
+/// numbers; `c` `rows` rows of `cols` numbers, `ldc` apart; `rows` at most
+/// the level's rows per kernel, `cols` at most 32.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn kernel(
+    level: Level,
+    k: usize,
+    a: *const f32,
+    lda: usize,
+    panel: *const f32,
+    c: *mut f32,
+    ldc: usize,
+    rows: usize,
+    cols: usize,
+    accumulate: bool,
+) {
+    let mut tile = [[0.0f32; PANEL]; 12];
+    // SAFETY: forwarded from the caller; each kernel reads `rows` rows of A
+    // and the panel, and writes `rows` rows of the tile.
+    unsafe {
+        match level {
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => dispatch_rows!(avx512, rows, k, a, lda, panel, &mut tile, 12),
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2 => dispatch_rows!(avx2, rows, k, a, lda, panel, &mut tile, 3),
+            _ => portable(k, a, lda, panel, &mut tile, rows),
+        }
+    }
+    for (r, row) in tile.iter().enumerate().take(rows) {
+        // SAFETY: row r of C has `cols` numbers from `c + r·ldc`.
+        let out = unsafe { std::slice::from_raw_parts_mut(c.add(r * ldc), cols) };
+        if accumulate {
+            for (o, v) in out.iter_mut().zip(row) {
+                *o += *v;
+            }
+        } else {
+            out.copy_from_slice(&row[..cols]);
+        }
+    }
+}
+
+/// Calls `$module::kernel::<R>` for the run-time row count.
+macro_rules! dispatch_rows {
+    ($module:ident, $rows:expr, $k:expr, $a:expr, $lda:expr, $panel:expr, $tile:expr, 12) => {
+        match $rows {
+            1 => $module::kernel::<1>($k, $a, $lda, $panel, $tile),
+            2 => $module::kernel::<2>($k, $a, $lda, $panel, $tile),
+            3 => $module::kernel::<3>($k, $a, $lda, $panel, $tile),
+            4 => $module::kernel::<4>($k, $a, $lda, $panel, $tile),
+            5 => $module::kernel::<5>($k, $a, $lda, $panel, $tile),
+            6 => $module::kernel::<6>($k, $a, $lda, $panel, $tile),
+            7 => $module::kernel::<7>($k, $a, $lda, $panel, $tile),
+            8 => $module::kernel::<8>($k, $a, $lda, $panel, $tile),
+            9 => $module::kernel::<9>($k, $a, $lda, $panel, $tile),
+            10 => $module::kernel::<10>($k, $a, $lda, $panel, $tile),
+            11 => $module::kernel::<11>($k, $a, $lda, $panel, $tile),
+            _ => $module::kernel::<12>($k, $a, $lda, $panel, $tile),
+        }
+    };
+    ($module:ident, $rows:expr, $k:expr, $a:expr, $lda:expr, $panel:expr, $tile:expr, 3) => {
+        match $rows {
+            1 => $module::kernel::<1>($k, $a, $lda, $panel, $tile),
+            2 => $module::kernel::<2>($k, $a, $lda, $panel, $tile),
+            _ => $module::kernel::<3>($k, $a, $lda, $panel, $tile),
+        }
+    };
+}
+use dispatch_rows;
+
+/// Plain loops, for CPUs without AVX2.
+///
+/// # Safety
+///
+/// As [`kernel`].
+unsafe fn portable(
+    k: usize,
+    a: *const f32,
+    lda: usize,
+    panel: *const f32,
+    tile: &mut [[f32; PANEL]; 12],
+    rows: usize,
+) {
+    for (r, acc) in tile.iter_mut().enumerate().take(rows) {
+        for p in 0..k {
+            // SAFETY: within A's row r and the panel, as the caller promised.
+            let (x, b) = unsafe {
+                (
+                    *a.add(r * lda + p),
+                    std::slice::from_raw_parts(panel.add(p * PANEL), PANEL),
+                )
+            };
+            for (o, v) in acc.iter_mut().zip(b) {
+                *o += x * v;
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    use super::PANEL;
+
+    /// `R` rows × 32 columns in 2R registers, the panel's two registers a row.
+    ///
+    /// # Safety
+    ///
+    /// As [`super::kernel`], on a CPU with AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn kernel<const R: usize>(
+        k: usize,
+        a: *const f32,
+        lda: usize,
+        panel: *const f32,
+        tile: &mut [[f32; PANEL]; 12],
+    ) {
+        let mut acc = [[_mm512_setzero_ps(); 2]; R];
+        for p in 0..k {
+            // SAFETY: the caller's bounds.
+            unsafe {
+                let b0 = _mm512_loadu_ps(panel.add(p * PANEL));
+                let b1 = _mm512_loadu_ps(panel.add(p * PANEL + 16));
+                for (r, row) in acc.iter_mut().enumerate() {
+                    let x = _mm512_set1_ps(*a.add(r * lda + p));
+                    row[0] = _mm512_fmadd_ps(x, b0, row[0]);
+                    row[1] = _mm512_fmadd_ps(x, b1, row[1]);
+                }
+            }
+        }
+        for (row, out) in acc.iter().zip(tile.iter_mut()) {
+            // SAFETY: a tile row holds 32 numbers.
+            unsafe {
+                _mm512_storeu_ps(out.as_mut_ptr(), row[0]);
+                _mm512_storeu_ps(out.as_mut_ptr().add(16), row[1]);
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    use super::PANEL;
+
+    /// `R` rows × 32 columns in 4R registers.
+    ///
+    /// # Safety
+    ///
+    /// As [`super::kernel`], on a CPU with AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn kernel<const R: usize>(
+        k: usize,
+        a: *const f32,
+        lda: usize,
+        panel: *const f32,
+        tile: &mut [[f32; PANEL]; 12],
+    ) {
+        let mut acc = [[_mm256_setzero_ps(); 4]; R];
+        for p in 0..k {
+            // SAFETY: the caller's bounds.
+            unsafe {
+                let b = [
+                    _mm256_loadu_ps(panel.add(p * PANEL)),
+                    _mm256_loadu_ps(panel.add(p * PANEL + 8)),
+                    _mm256_loadu_ps(panel.add(p * PANEL + 16)),
+                    _mm256_loadu_ps(panel.add(p * PANEL + 24)),
+                ];
+                for (r, row) in acc.iter_mut().enumerate() {
+                    let x = _mm256_set1_ps(*a.add(r * lda + p));
+                    for (lane, bv) in row.iter_mut().zip(b) {
+                        *lane = _mm256_fmadd_ps(x, bv, *lane);
+                    }
+                }
+            }
+        }
+        for (row, out) in acc.iter().zip(tile.iter_mut()) {
+            for (i, lane) in row.iter().enumerate() {
+                // SAFETY: a tile row holds 32 numbers.
+                unsafe { _mm256_storeu_ps(out.as_mut_ptr().add(8 * i), *lane) };
+            }
+        }
+    }
+}

@@ -175,10 +175,12 @@ pub fn sigmoid(x: f32) -> f32 {
     // Written so that a NaN stays a NaN (`f32::min` would drop it).
     let x = if x > 16.635_532 { 16.635_532 } else { x } * 0.5;
     // exp(x) = 2^m · exp(r), with ln 2 subtracted in two parts.
+    // m = floor(v), by the float rounding trick (adding 1.5·2^23 rounds to
+    // an integer): no libm call and no float-to-int cast, so the loop vectorizes.
+    const ROUND: f32 = 12_582_912.0;
     let v = x * std::f32::consts::LOG2_E + 0.5;
-    // floor(v), without a libm call that would stop the loop vectorizing.
-    let t = v as i32 as f32;
-    let m = if t > v { t - 1.0 } else { t };
+    let rounded = (v + ROUND) - ROUND;
+    let m = if rounded > v { rounded - 1.0 } else { rounded };
     let r = m * -0.693_359_4 + x;
     let r = m * 2.121_944_4e-4 + r;
     let r2 = r * r;
@@ -186,8 +188,9 @@ pub fn sigmoid(x: f32) -> f32 {
     let p_odd = r2 * 8.334_713e-3 + 0.166_668_77;
     let p = r * p_odd + p_even;
     let p = r2 * p + (r + 1.0);
-    // 2^m for m in [-75, 13], built from its exponent bits.
-    let scale = f32::from_bits(((m as i32 + 127).clamp(1, 254) as u32) << 23);
+    // 2^m from its exponent bits; m + 1.5·2^23 holds m in its low bits.
+    let m_bits = (m.clamp(-126.0, 127.0) + ROUND).to_bits();
+    let scale = f32::from_bits((m_bits.wrapping_sub(ROUND.to_bits()).wrapping_add(127)) << 23);
     let e = p * scale;
     let e = e * e;
     if zero { 0.0 } else { e / (1.0 + e) }

@@ -30,6 +30,8 @@ use ndarray_rand::rand::SeedableRng;
 use ndarray_rand::rand::rngs::StdRng;
 use ndarray_rand::rand_distr::{StandardNormal, Uniform};
 
+use crate::linalg::multiversion;
+
 /// The random number generator every initializer takes.
 pub type Rng = StdRng;
 
@@ -88,51 +90,86 @@ pub fn unit_forget_bias(units: usize) -> Array1<f32> {
 
 /// The `(m, n)` Q factor (`m >= n`) of `a`, with each column's sign chosen so
 /// that R's diagonal is positive, as Keras's `q * sign(diag(r))` does.
-fn householder_q(mut a: Array2<f64>) -> Array2<f64> {
+///
+/// Householder reflections on columns kept contiguous, so that the inner
+/// products and updates vectorize: a 512 × 2048 kernel takes a fraction of
+/// a second.
+fn householder_q(a: Array2<f64>) -> Array2<f64> {
     let (m, n) = a.dim();
-    let mut reflectors: Vec<Array1<f64>> = Vec::with_capacity(n);
+    let mut cols: Vec<Vec<f64>> = (0..n).map(|j| a.column(j).to_vec()).collect();
+    let mut reflectors: Vec<Vec<f64>> = Vec::with_capacity(n);
     let mut r_diag = Vec::with_capacity(n);
     for k in 0..n {
-        let x = a.slice(ndarray::s![k.., k]).to_owned();
-        let norm = x.dot(&x).sqrt();
+        let x = &cols[k][k..];
+        let norm = dot(x, x).sqrt();
         let alpha = if x[0] > 0.0 { -norm } else { norm };
-        let mut v = x;
+        let mut v = x.to_vec();
         v[0] -= alpha;
-        let v_norm = v.dot(&v).sqrt();
+        let v_norm = dot(&v, &v).sqrt();
         if v_norm > 0.0 {
-            v /= v_norm;
+            v.iter_mut().for_each(|e| *e /= v_norm);
         }
-        // Apply H = I - 2vvᵀ to the trailing columns.
-        let mut tail = a.slice_mut(ndarray::s![k.., k..]);
-        let proj = v.dot(&tail);
-        for (i, vi) in v.iter().enumerate() {
-            for (j, pj) in proj.iter().enumerate() {
-                tail[[i, j]] -= 2.0 * vi * pj;
-            }
+        // H = I - 2vvᵀ on the trailing columns.
+        for col in &mut cols[k..] {
+            let d = dot(&v, &col[k..]);
+            axpy(-2.0 * d, &v, &mut col[k..]);
         }
-        r_diag.push(a[[k, k]]);
+        r_diag.push(cols[k][k]);
         reflectors.push(v);
     }
-    // Q = H_0 H_1 ... H_{n-1} applied to the first n columns of I.
-    let mut q = Array2::<f64>::zeros((m, n));
-    for i in 0..n {
-        q[[i, i]] = 1.0;
-    }
+    // Q = H_0 H_1 ... H_{n-1} applied to the first n columns of I; H_k
+    // leaves column j < k alone, which is still e_j below row k.
+    let mut q: Vec<Vec<f64>> = (0..n)
+        .map(|j| {
+            let mut e = vec![0.0; m];
+            e[j] = 1.0;
+            e
+        })
+        .collect();
     for (k, v) in reflectors.iter().enumerate().rev() {
-        let mut tail = q.slice_mut(ndarray::s![k.., ..]);
-        let proj = v.dot(&tail);
-        for (i, vi) in v.iter().enumerate() {
-            for (j, pj) in proj.iter().enumerate() {
-                tail[[i, j]] -= 2.0 * vi * pj;
+        for col in &mut q[k..] {
+            let d = dot(v, &col[k..]);
+            axpy(-2.0 * d, v, &mut col[k..]);
+        }
+    }
+    Array2::from_shape_fn(
+        (m, n),
+        |(i, j)| if r_diag[j] < 0.0 { -q[j][i] } else { q[j][i] },
+    )
+}
+
+multiversion! {
+    /// `Σ a·b`
+    fn dot_into(a: &[f64], b: &[f64], out: &mut f64) {
+        // Eight partial sums, so that the loop vectorizes.
+        let mut acc = [0.0f64; 8];
+        let chunks = a.len() / 8;
+        for (ca, cb) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+            for i in 0..8 {
+                acc[i] += ca[i] * cb[i];
             }
         }
+        let mut total: f64 = acc.iter().sum();
+        for i in chunks * 8..a.len() {
+            total += a[i] * b[i];
+        }
+        *out = total;
     }
-    for (j, d) in r_diag.iter().enumerate() {
-        if *d < 0.0 {
-            q.column_mut(j).mapv_inplace(|v| -v);
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut out = 0.0;
+    dot_into(a, b, &mut out);
+    out
+}
+
+multiversion! {
+    /// `y += alpha · x`
+    fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
+        for (y, x) in y.iter_mut().zip(x) {
+            *y += alpha * x;
         }
     }
-    q
 }
 
 #[cfg(test)]

@@ -12,7 +12,6 @@ use ndarray::{
 };
 
 use crate::cell::{Cell, check_states};
-use crate::linalg::{self, PackedMatrix};
 use crate::{Error, Result, show};
 
 /// What a recurrent layer returns and how it reads its input: Keras's
@@ -461,8 +460,6 @@ fn run_part<C: Cell>(
     let mut output = Array2::<f32>::zeros((batch, units));
     let mut saved = mask.map(|_| cell.zero_states(batch));
     let mut ws = cell.workspace(batch);
-    let kernel = PackedMatrix::pack(cell.kernel());
-    let bias = cell.input_bias();
 
     let chunk = match projection {
         Projection::PerStep => 1,
@@ -483,12 +480,10 @@ fn run_part<C: Cell>(
                     .assign(&x.slice(s![.., t, ..]));
             }
             let rows = steps * batch;
-            let xs = x_chunk.as_slice().expect("standard layout");
-            let xws = xw_chunk.as_slice_mut().expect("standard layout");
-            kernel.matmul(xs, input_dim, rows, xws, width, false);
-            if let Some(bias) = bias {
-                linalg::add_row(xw_chunk.slice_mut(s![..rows, ..]), bias);
-            }
+            cell.project(
+                x_chunk.slice(s![..rows, ..]),
+                xw_chunk.slice_mut(s![..rows, ..]),
+            );
         }
         let t = time_index(config.go_backwards, time, step);
         let xw_t = xw_chunk.slice_mut(s![k * batch..(k + 1) * batch, ..]);
@@ -500,26 +495,28 @@ fn run_part<C: Cell>(
         }
         recur(xw_t, &mut states, &mut ws);
 
-        match (mask, &saved) {
-            (Some(mask), Some(saved)) => {
-                for b in 0..batch {
-                    if mask[[b, t]] {
-                        output.row_mut(b).assign(&states[0].row(b));
-                    } else {
-                        for (state, kept) in states.iter_mut().zip(saved) {
-                            state.row_mut(b).assign(&kept.row(b));
-                        }
-                        if config.zero_output_for_mask {
-                            output.row_mut(b).fill(0.0);
-                        }
+        // Without a mask the output is the new h, taken from the states at the end.
+        if let (Some(mask), Some(saved)) = (mask, &saved) {
+            for b in 0..batch {
+                if mask[[b, t]] {
+                    output.row_mut(b).assign(&states[0].row(b));
+                } else {
+                    for (state, kept) in states.iter_mut().zip(saved) {
+                        state.row_mut(b).assign(&kept.row(b));
+                    }
+                    if config.zero_output_for_mask {
+                        output.row_mut(b).fill(0.0);
                     }
                 }
             }
-            _ => output.assign(&states[0]),
         }
         if let Some(seq) = &mut sequence {
-            seq.slice_mut(s![.., step, ..]).assign(&output);
+            let step_output = if mask.is_some() { &output } else { &states[0] };
+            seq.slice_mut(s![.., step, ..]).assign(step_output);
         }
+    }
+    if mask.is_none() {
+        output.assign(&states[0]);
     }
     (output, states)
 }

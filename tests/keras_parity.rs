@@ -200,6 +200,9 @@ fn every_instruction_set_gives_keras_numbers() {
             .expect("keras-parity runs");
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{level}:\n{stdout}");
-        assert!(stdout.trim_end().ends_with("63 passed, 0 failed"), "{level}: {stdout}");
+        assert!(
+            stdout.trim_end().ends_with("63 passed, 0 failed"),
+            "{level}: {stdout}"
+        );
     }
 }

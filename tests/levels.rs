@@ -158,3 +158,35 @@ fn compare<C: Cell + Clone>(
     }
     (looped.into_keras(), fused.into_keras())
 }
+
+#[test]
+fn changed_weights_are_used_at_the_next_call() {
+    // The layers keep their weights packed for speed; changing a weight must
+    // not leave a stale copy behind.
+    let mut rng = init::rng(9);
+    let x = init::normal(&mut rng, (2, 3, 4));
+    let mut lstm = Lstm::new(3, 4, &mut rng).unwrap();
+    let mut gru = rnn_basics::layers::Fused::from_cell(
+        GruCell::new(3, 4, &mut rng)
+            .unwrap()
+            .with_reset_after(false),
+    );
+    let before = (lstm.call(&x).unwrap().output, gru.call(&x).unwrap().output);
+    for mut w in lstm.weights_mut().into_iter().chain(gru.weights_mut()) {
+        w.mapv_inplace(|v| v * 0.5);
+    }
+    let after = (lstm.call(&x).unwrap().output, gru.call(&x).unwrap().output);
+    let rebuilt_lstm = Lstm::from_cell(
+        LstmCell::from_weights(
+            lstm.cell().kernel().clone(),
+            lstm.cell().recurrent_kernel().clone(),
+            lstm.cell().bias().cloned(),
+            Activation::Tanh,
+            Activation::Sigmoid,
+        )
+        .unwrap(),
+    );
+    assert_ne!(before.0, after.0);
+    assert_ne!(before.1, after.1);
+    assert_eq!(after.0, rebuilt_lstm.call(&x).unwrap().output);
+}

@@ -3,7 +3,7 @@ use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2, s};
 use super::{Cell, check_sizes, check_weight, contiguous_mut};
 use crate::activation::{self, Activation};
 use crate::init::{self, Rng};
-use crate::linalg::{PackedMatrix, multiversion};
+use crate::linalg::{PackCache, PackedMatrix, multiversion};
 use crate::{Error, Result, show};
 
 /// Keras's `GRUCell`: three gates side by side in the order z, r, h.
@@ -51,15 +51,12 @@ pub struct GruCell {
     reset_after: bool,
     activation: Activation,
     recurrent_activation: Activation,
+    packed: PackCache,
 }
 
-/// Scratch memory of one GRU step, and its recurrent kernel packed for the loop.
+/// Scratch memory of one GRU step.
 #[derive(Debug)]
 pub struct GruWorkspace {
-    /// With `reset_after`: the whole recurrent kernel. Without: its z and r blocks.
-    recurrent: PackedMatrix,
-    /// Without `reset_after`: the candidate's block.
-    candidate_kernel: Option<PackedMatrix>,
     /// With `reset_after`: `h_{t-1} · recurrent_kernel`, `(batch, 3·units)`.
     /// Without: `r * h_{t-1}`, `(batch, units)`.
     inner: Vec<f32>,
@@ -122,11 +119,14 @@ fn gru_gates_after(
         let (xr, xh) = rest.split_at(units);
         let (uz, rest) = u.split_at(units);
         let (ur, uh) = rest.split_at(units);
-        for j in 0..units {
-            let z = rec(xz[j] + (uz[j] + bz[j]));
-            let r = rec(xr[j] + (ur[j] + br[j]));
-            let candidate = act(xh[j] + r * (uh[j] + bh[j]));
-            h[j] = z * h[j] + (1.0 - z) * candidate;
+        let update = xz.iter().zip(uz).zip(bz);
+        let reset = xr.iter().zip(ur).zip(br);
+        let candidate = xh.iter().zip(uh).zip(bh);
+        for (((z, r), c), h) in update.zip(reset).zip(candidate).zip(h.iter_mut()) {
+            let z = rec(z.0.0 + (z.0.1 + z.1));
+            let r = rec(r.0.0 + (r.0.1 + r.1));
+            let candidate = act(c.0.0 + r * (c.0.1 + c.1));
+            *h = z * *h + (1.0 - z) * candidate;
         }
     }
 }
@@ -148,9 +148,9 @@ fn gru_gates_before_reset(
     {
         let (xz, rest) = x.split_at_mut(units);
         let xr = &rest[..units];
-        for j in 0..units {
-            xz[j] = rec(xz[j]);
-            rh[j] = rec(xr[j]) * h[j];
+        for (((z, r), h), rh) in xz.iter_mut().zip(xr).zip(h).zip(rh.iter_mut()) {
+            *z = rec(*z);
+            *rh = rec(*r) * h;
         }
     }
 }
@@ -161,8 +161,8 @@ fn gru_gates_before_update(x: &[f32], h: &mut [f32], units: usize, act: impl Fn(
     for (x, h) in x.chunks_exact(3 * units).zip(h.chunks_exact_mut(units)) {
         let (z, rest) = x.split_at(units);
         let xh = &rest[units..];
-        for j in 0..units {
-            h[j] = z[j] * h[j] + (1.0 - z[j]) * act(xh[j]);
+        for ((z, xh), h) in z.iter().zip(xh).zip(h.iter_mut()) {
+            *h = z * *h + (1.0 - z) * act(*xh);
         }
     }
 }
@@ -179,6 +179,7 @@ impl GruCell {
             reset_after: true,
             activation: Activation::Tanh,
             recurrent_activation: Activation::Sigmoid,
+            packed: PackCache::default(),
         })
     }
 
@@ -221,12 +222,14 @@ impl GruCell {
             reset_after,
             activation,
             recurrent_activation,
+            packed: PackCache::default(),
         })
     }
 
     /// The same cell in the other form. The bias is reset to zeros.
     pub fn with_reset_after(mut self, reset_after: bool) -> Self {
         self.reset_after = reset_after;
+        self.packed = PackCache::default();
         if self.bias.is_some() {
             self = self.with_bias(true);
         }
@@ -308,25 +311,20 @@ impl Cell for GruCell {
 
     fn workspace(&self, batch: usize) -> GruWorkspace {
         let units = self.units();
-        let kernel = self.recurrent_kernel.view();
-        if self.reset_after {
-            GruWorkspace {
-                recurrent: PackedMatrix::pack(kernel),
-                candidate_kernel: None,
-                inner: vec![0.0; batch * 3 * units],
-                recurrent_bias: match self.recurrent_bias() {
-                    Some(b) => b.to_vec(),
-                    None => vec![0.0; 3 * units],
-                },
-            }
-        } else {
-            GruWorkspace {
-                recurrent: PackedMatrix::pack(kernel.slice(s![.., ..2 * units])),
-                candidate_kernel: Some(PackedMatrix::pack(kernel.slice(s![.., 2 * units..]))),
-                inner: vec![0.0; batch * units],
-                recurrent_bias: Vec::new(),
-            }
+        let recurrent_bias = match self.recurrent_bias() {
+            Some(b) => b.to_vec(),
+            None => vec![0.0; 3 * units],
+        };
+        let inner = if self.reset_after { 3 * units } else { units };
+        GruWorkspace {
+            inner: vec![0.0; batch * inner],
+            recurrent_bias,
         }
+    }
+
+    fn project(&self, x: ArrayView2<f32>, out: ArrayViewMut2<f32>) {
+        self.packed
+            .project(self.kernel.view(), self.input_bias(), x, out);
     }
 
     fn recur(&self, mut xw: ArrayViewMut2<f32>, states: &mut [Array2<f32>], ws: &mut GruWorkspace) {
@@ -337,27 +335,37 @@ impl Cell for GruCell {
             .as_slice_mut()
             .expect("the projected input is contiguous");
         let (act, rec) = (self.activation, self.recurrent_activation);
+        let kernel = self.recurrent_kernel.view();
         if self.reset_after {
             // u = h·recurrent_kernel; the recurrent bias is added in the gate pass.
+            let recurrent = self
+                .packed
+                .recurrent
+                .get_or_init(|| PackedMatrix::pack(kernel));
             let u = &mut ws.inner[..batch * 3 * units];
-            ws.recurrent.matmul(h, units, batch, u, 3 * units, false);
+            recurrent.matmul(h, units, batch, u, 3 * units, false);
             gru_after(x, u, &ws.recurrent_bias, h, units, act, rec);
         } else {
+            let zr = self
+                .packed
+                .recurrent
+                .get_or_init(|| PackedMatrix::pack(kernel.slice(s![.., ..2 * units])));
+            let candidate = self
+                .packed
+                .candidate
+                .get_or_init(|| PackedMatrix::pack(kernel.slice(s![.., 2 * units..])));
             let rh = &mut ws.inner[..batch * units];
             // x_z, x_r += h·U_zr; then z, and r·h.
-            ws.recurrent.matmul(h, units, batch, x, 3 * units, true);
+            zr.matmul(h, units, batch, x, 3 * units, true);
             gru_before_reset(x, h, rh, units, rec);
             // x_h += (r·h)·U_h; then the new state.
-            let candidate = ws
-                .candidate_kernel
-                .as_ref()
-                .expect("made without reset_after");
             candidate.matmul(rh, units, batch, &mut x[2 * units..], 3 * units, true);
             gru_before_update(x, h, units, act);
         }
     }
 
     fn weights_mut(&mut self) -> Vec<ndarray::ArrayViewMutD<'_, f32>> {
+        self.packed = PackCache::default();
         let reset_after = self.reset_after;
         let mut w = vec![
             self.kernel.view_mut().into_dyn(),

@@ -4,7 +4,7 @@ use super::{Cell, check_sizes, check_weight, contiguous_mut};
 use crate::Result;
 use crate::activation::{self, Activation};
 use crate::init::{self, Rng};
-use crate::linalg::{PackedMatrix, multiversion};
+use crate::linalg::{PackCache, PackedMatrix, multiversion};
 
 /// Keras's `LSTMCell`: four gates side by side in the order i, f, c, o.
 ///
@@ -41,6 +41,7 @@ pub struct LstmCell {
     bias: Option<Array1<f32>>,
     activation: Activation,
     recurrent_activation: Activation,
+    packed: PackCache,
 }
 
 impl LstmCell {
@@ -54,6 +55,7 @@ impl LstmCell {
             bias: Some(init::unit_forget_bias(units)),
             activation: Activation::Tanh,
             recurrent_activation: Activation::Sigmoid,
+            packed: PackCache::default(),
         })
     }
 
@@ -91,6 +93,7 @@ impl LstmCell {
             bias,
             activation,
             recurrent_activation,
+            packed: PackCache::default(),
         })
     }
 
@@ -132,12 +135,6 @@ impl LstmCell {
     }
 }
 
-/// The recurrent kernel of an [`LstmCell`], packed for the time loop.
-#[derive(Debug)]
-pub struct LstmWorkspace {
-    recurrent: PackedMatrix,
-}
-
 multiversion! {
     /// The gates of every example, in one pass over memory:
     /// `c = σ(f)·c + σ(i)·tanh(g)`, `h = σ(o)·tanh(c)`.
@@ -168,19 +165,18 @@ fn lstm_loop(
         let (zi, rest) = z.split_at(units);
         let (zf, rest) = rest.split_at(units);
         let (zg, zo) = rest.split_at(units);
-        for j in 0..units {
-            let i = rec(zi[j]);
-            let f = rec(zf[j]);
-            let g = act(zg[j]);
-            let o = rec(zo[j]);
-            c[j] = f * c[j] + i * g;
-            h[j] = o * act(c[j]);
+        let gates = zi.iter().zip(zf).zip(zg).zip(zo);
+        for ((((zi, zf), zg), zo), (c, h)) in gates.zip(c.iter_mut().zip(h.iter_mut())) {
+            let (i, f, g, o) = (rec(*zi), rec(*zf), act(*zg), rec(*zo));
+            *c = f * *c + i * g;
+            *h = o * act(*c);
         }
     }
 }
 
 impl Cell for LstmCell {
-    type Workspace = LstmWorkspace;
+    /// Nothing: the packed weights live in the cell.
+    type Workspace = ();
 
     fn layer_name(&self) -> &'static str {
         "LSTM"
@@ -206,18 +202,14 @@ impl Cell for LstmCell {
         self.bias.as_ref().map(|b| b.view())
     }
 
-    fn workspace(&self, _batch: usize) -> LstmWorkspace {
-        LstmWorkspace {
-            recurrent: PackedMatrix::pack(self.recurrent_kernel.view()),
-        }
+    fn workspace(&self, _batch: usize) {}
+
+    fn project(&self, x: ArrayView2<f32>, out: ArrayViewMut2<f32>) {
+        self.packed
+            .project(self.kernel.view(), self.input_bias(), x, out);
     }
 
-    fn recur(
-        &self,
-        mut xw: ArrayViewMut2<f32>,
-        states: &mut [Array2<f32>],
-        ws: &mut LstmWorkspace,
-    ) {
+    fn recur(&self, mut xw: ArrayViewMut2<f32>, states: &mut [Array2<f32>], _: &mut ()) {
         let units = self.units();
         let (h, c) = states.split_at_mut(1);
         let (h, c) = (contiguous_mut(&mut h[0]), contiguous_mut(&mut c[0]));
@@ -225,12 +217,16 @@ impl Cell for LstmCell {
             .as_slice_mut()
             .expect("the projected input is contiguous");
         // z = x·kernel + bias + h·recurrent_kernel, the four gates side by side.
-        ws.recurrent
-            .matmul(h, units, h.len() / units, z, 4 * units, true);
+        let recurrent = self
+            .packed
+            .recurrent
+            .get_or_init(|| PackedMatrix::pack(self.recurrent_kernel.view()));
+        recurrent.matmul(h, units, h.len() / units, z, 4 * units, true);
         lstm_gates(z, h, c, units, self.activation, self.recurrent_activation);
     }
 
     fn weights_mut(&mut self) -> Vec<ndarray::ArrayViewMutD<'_, f32>> {
+        self.packed = PackCache::default();
         let mut w = vec![
             self.kernel.view_mut().into_dyn(),
             self.recurrent_kernel.view_mut().into_dyn(),

@@ -4,7 +4,7 @@ use super::{Cell, check_sizes, check_weight, contiguous_mut};
 use crate::Result;
 use crate::activation::{self, Activation};
 use crate::init::{self, Rng};
-use crate::linalg::{PackedMatrix, multiversion};
+use crate::linalg::{PackCache, PackedMatrix, multiversion};
 
 /// Keras's `SimpleRNNCell`: `h_t = act(x_t · kernel + h_{t-1} · recurrent_kernel + bias)`.
 ///
@@ -34,6 +34,7 @@ pub struct SimpleRnnCell {
     recurrent_kernel: Array2<f32>,
     bias: Option<Array1<f32>>,
     activation: Activation,
+    packed: PackCache,
 }
 
 impl SimpleRnnCell {
@@ -46,6 +47,7 @@ impl SimpleRnnCell {
             recurrent_kernel: init::orthogonal(rng, units, units),
             bias: Some(Array1::zeros(units)),
             activation: Activation::Tanh,
+            packed: PackCache::default(),
         })
     }
 
@@ -72,6 +74,7 @@ impl SimpleRnnCell {
             recurrent_kernel,
             bias,
             activation,
+            packed: PackCache::default(),
         })
     }
 
@@ -118,14 +121,9 @@ multiversion! {
     }
 }
 
-/// The recurrent kernel of a [`SimpleRnnCell`], packed for the time loop.
-#[derive(Debug)]
-pub struct SimpleRnnWorkspace {
-    recurrent: PackedMatrix,
-}
-
 impl Cell for SimpleRnnCell {
-    type Workspace = SimpleRnnWorkspace;
+    /// Nothing: the packed weights live in the cell.
+    type Workspace = ();
 
     fn layer_name(&self) -> &'static str {
         "SimpleRNN"
@@ -147,30 +145,30 @@ impl Cell for SimpleRnnCell {
         self.bias.as_ref().map(|b| b.view())
     }
 
-    fn workspace(&self, _batch: usize) -> SimpleRnnWorkspace {
-        SimpleRnnWorkspace {
-            recurrent: PackedMatrix::pack(self.recurrent_kernel.view()),
-        }
+    fn workspace(&self, _batch: usize) {}
+
+    fn project(&self, x: ArrayView2<f32>, out: ArrayViewMut2<f32>) {
+        self.packed
+            .project(self.kernel.view(), self.input_bias(), x, out);
     }
 
-    fn recur(
-        &self,
-        mut xw: ArrayViewMut2<f32>,
-        states: &mut [Array2<f32>],
-        ws: &mut SimpleRnnWorkspace,
-    ) {
+    fn recur(&self, mut xw: ArrayViewMut2<f32>, states: &mut [Array2<f32>], _: &mut ()) {
         let units = self.units();
         let h = contiguous_mut(&mut states[0]);
         let z = xw
             .as_slice_mut()
             .expect("the projected input is contiguous");
         // z = x·kernel + bias + h·recurrent_kernel
-        ws.recurrent
-            .matmul(h, units, h.len() / units, z, units, true);
+        let recurrent = self
+            .packed
+            .recurrent
+            .get_or_init(|| PackedMatrix::pack(self.recurrent_kernel.view()));
+        recurrent.matmul(h, units, h.len() / units, z, units, true);
         activate(h, z, self.activation);
     }
 
     fn weights_mut(&mut self) -> Vec<ndarray::ArrayViewMutD<'_, f32>> {
+        self.packed = PackCache::default();
         let mut w = vec![
             self.kernel.view_mut().into_dyn(),
             self.recurrent_kernel.view_mut().into_dyn(),

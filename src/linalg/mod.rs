@@ -5,7 +5,7 @@
 mod packed;
 mod simd;
 
-pub(crate) use packed::PackedMatrix;
+pub(crate) use packed::{PackCache, PackedMatrix};
 pub(crate) use simd::{Level, level as simd_level, multiversion};
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2, Axis};

@@ -65,8 +65,11 @@ impl PackedMatrix {
             for (j, panel) in self.panels.chunks_exact(k * PANEL).enumerate() {
                 let col0 = j * PANEL;
                 let cols = PANEL.min(n - col0);
-                for r in (row0..row0 + rows).step_by(mr) {
-                    let take = mr.min(row0 + rows - r);
+                // Kernels of nearly equal height: 16 rows as 8 + 8, not 12 + 4.
+                let kernels = rows.div_ceil(mr);
+                for i in 0..kernels {
+                    let r = row0 + i * rows / kernels;
+                    let take = row0 + (i + 1) * rows / kernels - r;
                     // SAFETY: the asserts above bound every row and column read
                     // and written: `take` rows from `r`, `cols` columns from `col0`.
                     unsafe {
@@ -171,5 +174,56 @@ mod tests {
             .mapv(f32::abs)
             .fold(0.0f32, |x, y| x.max(*y));
         assert!(worst < 1e-4);
+    }
+}
+
+/// A cell's weights packed on first use and kept until they change: the
+/// input kernel, and the recurrent kernel (or its parts).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PackCache {
+    pub(crate) kernel: std::sync::OnceLock<PackedMatrix>,
+    pub(crate) recurrent: std::sync::OnceLock<PackedMatrix>,
+    pub(crate) candidate: std::sync::OnceLock<PackedMatrix>,
+}
+
+impl PackCache {
+    /// `C = A · kernel (+ bias)` for rows of inputs, packing `kernel` the first time.
+    pub(crate) fn project(
+        &self,
+        kernel: ArrayView2<f32>,
+        bias: Option<ndarray::ArrayView1<f32>>,
+        x: ArrayView2<f32>,
+        mut out: ndarray::ArrayViewMut2<f32>,
+    ) {
+        let packed = self.kernel.get_or_init(|| PackedMatrix::pack(kernel));
+        let x = x.as_standard_layout();
+        let rows = x.nrows();
+        let width = out.ncols();
+        match out.as_slice_mut() {
+            Some(c) => packed.matmul(
+                x.as_slice().expect("standard layout"),
+                x.ncols(),
+                rows,
+                c,
+                width,
+                false,
+            ),
+            None => {
+                let mut c = ndarray::Array2::zeros(out.raw_dim());
+                let slice = c.as_slice_mut().expect("standard layout");
+                packed.matmul(
+                    x.as_slice().expect("standard layout"),
+                    x.ncols(),
+                    rows,
+                    slice,
+                    width,
+                    false,
+                );
+                out.assign(&c);
+            }
+        }
+        if let Some(bias) = bias {
+            super::add_row(out, bias);
+        }
     }
 }

@@ -98,19 +98,28 @@ pub(crate) unsafe fn kernel(
     cols: usize,
     accumulate: bool,
 ) {
-    let mut tile = [[0.0f32; PANEL]; 12];
-    // SAFETY: forwarded from the caller; each kernel reads `rows` rows of A
-    // and the panel, and writes `rows` rows of the tile.
-    unsafe {
-        match level {
-            #[cfg(target_arch = "x86_64")]
-            Level::Avx512 => dispatch_rows!(avx512, rows, k, a, lda, panel, &mut tile, 12),
-            #[cfg(target_arch = "x86_64")]
-            Level::Avx2 => dispatch_rows!(avx2, rows, k, a, lda, panel, &mut tile, 3),
-            _ => portable(k, a, lda, panel, &mut tile, rows),
-        }
+    if cols == PANEL {
+        // SAFETY: the caller's bounds; all 32 columns of C are there.
+        unsafe { run(level, k, a, lda, panel, c, ldc, rows, accumulate) };
+        return;
     }
-    for (r, row) in tile.iter().enumerate().take(rows) {
+    // A last, narrower panel: compute all 32 columns aside, keep `cols`.
+    let mut tile = [0.0f32; 12 * PANEL];
+    // SAFETY: the tile holds 12 rows of 32.
+    unsafe {
+        run(
+            level,
+            k,
+            a,
+            lda,
+            panel,
+            tile.as_mut_ptr(),
+            PANEL,
+            rows,
+            false,
+        )
+    };
+    for (r, row) in tile.chunks_exact(PANEL).enumerate().take(rows) {
         // SAFETY: row r of C has `cols` numbers from `c + r·ldc`.
         let out = unsafe { std::slice::from_raw_parts_mut(c.add(r * ldc), cols) };
         if accumulate {
@@ -123,30 +132,49 @@ pub(crate) unsafe fn kernel(
     }
 }
 
+/// The level's kernel for `rows` rows, writing 32 columns of C.
+///
+/// # Safety
+///
+/// As [`kernel`], with 32 columns of C.
+#[allow(clippy::too_many_arguments)]
+unsafe fn run(
+    level: Level,
+    k: usize,
+    a: *const f32,
+    lda: usize,
+    panel: *const f32,
+    c: *mut f32,
+    ldc: usize,
+    rows: usize,
+    accumulate: bool,
+) {
+    // SAFETY: forwarded.
+    unsafe {
+        match level {
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => {
+                dispatch_rows!(avx512, rows, (k, a, lda, panel, c, ldc, accumulate); 1 2 3 4 5 6 7 8 9 10 11 12)
+            }
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2 => {
+                dispatch_rows!(avx2, rows, (k, a, lda, panel, c, ldc, accumulate); 1 2 3)
+            }
+            _ => portable(k, a, lda, panel, c, ldc, rows, accumulate),
+        }
+    }
+}
+
 /// Calls `$module::kernel::<R>` for the run-time row count.
 macro_rules! dispatch_rows {
-    ($module:ident, $rows:expr, $k:expr, $a:expr, $lda:expr, $panel:expr, $tile:expr, 12) => {
+    ($module:ident, $rows:expr, $args:tt; $($n:literal)*) => {
         match $rows {
-            1 => $module::kernel::<1>($k, $a, $lda, $panel, $tile),
-            2 => $module::kernel::<2>($k, $a, $lda, $panel, $tile),
-            3 => $module::kernel::<3>($k, $a, $lda, $panel, $tile),
-            4 => $module::kernel::<4>($k, $a, $lda, $panel, $tile),
-            5 => $module::kernel::<5>($k, $a, $lda, $panel, $tile),
-            6 => $module::kernel::<6>($k, $a, $lda, $panel, $tile),
-            7 => $module::kernel::<7>($k, $a, $lda, $panel, $tile),
-            8 => $module::kernel::<8>($k, $a, $lda, $panel, $tile),
-            9 => $module::kernel::<9>($k, $a, $lda, $panel, $tile),
-            10 => $module::kernel::<10>($k, $a, $lda, $panel, $tile),
-            11 => $module::kernel::<11>($k, $a, $lda, $panel, $tile),
-            _ => $module::kernel::<12>($k, $a, $lda, $panel, $tile),
+            $($n => dispatch_rows!(@call $module, $n, $args),)*
+            _ => unreachable!("more rows than the kernel takes"),
         }
     };
-    ($module:ident, $rows:expr, $k:expr, $a:expr, $lda:expr, $panel:expr, $tile:expr, 3) => {
-        match $rows {
-            1 => $module::kernel::<1>($k, $a, $lda, $panel, $tile),
-            2 => $module::kernel::<2>($k, $a, $lda, $panel, $tile),
-            _ => $module::kernel::<3>($k, $a, $lda, $panel, $tile),
-        }
+    (@call $module:ident, $n:literal, ($($arg:expr),*)) => {
+        $module::kernel::<$n>($($arg),*)
     };
 }
 use dispatch_rows;
@@ -155,16 +183,20 @@ use dispatch_rows;
 ///
 /// # Safety
 ///
-/// As [`kernel`].
+/// As [`run`].
+#[allow(clippy::too_many_arguments)]
 unsafe fn portable(
     k: usize,
     a: *const f32,
     lda: usize,
     panel: *const f32,
-    tile: &mut [[f32; PANEL]; 12],
+    c: *mut f32,
+    ldc: usize,
     rows: usize,
+    accumulate: bool,
 ) {
-    for (r, acc) in tile.iter_mut().enumerate().take(rows) {
+    for r in 0..rows {
+        let mut acc = [0.0f32; PANEL];
         for p in 0..k {
             // SAFETY: within A's row r and the panel, as the caller promised.
             let (x, b) = unsafe {
@@ -176,6 +208,11 @@ unsafe fn portable(
             for (o, v) in acc.iter_mut().zip(b) {
                 *o += x * v;
             }
+        }
+        // SAFETY: row r of C has 32 numbers.
+        let out = unsafe { std::slice::from_raw_parts_mut(c.add(r * ldc), PANEL) };
+        for (o, v) in out.iter_mut().zip(acc) {
+            *o = if accumulate { *o + v } else { v };
         }
     }
 }
@@ -190,14 +227,16 @@ mod avx512 {
     ///
     /// # Safety
     ///
-    /// As [`super::kernel`], on a CPU with AVX-512F.
+    /// As [`super::run`], on a CPU with AVX-512F.
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn kernel<const R: usize>(
         k: usize,
         a: *const f32,
         lda: usize,
         panel: *const f32,
-        tile: &mut [[f32; PANEL]; 12],
+        c: *mut f32,
+        ldc: usize,
+        accumulate: bool,
     ) {
         let mut acc = [[_mm512_setzero_ps(); 2]; R];
         for p in 0..k {
@@ -212,11 +251,17 @@ mod avx512 {
                 }
             }
         }
-        for (row, out) in acc.iter().zip(tile.iter_mut()) {
-            // SAFETY: a tile row holds 32 numbers.
+        for (r, row) in acc.iter().enumerate() {
+            // SAFETY: row r of C has 32 numbers.
             unsafe {
-                _mm512_storeu_ps(out.as_mut_ptr(), row[0]);
-                _mm512_storeu_ps(out.as_mut_ptr().add(16), row[1]);
+                let out = c.add(r * ldc);
+                let (mut lo, mut hi) = (row[0], row[1]);
+                if accumulate {
+                    lo = _mm512_add_ps(_mm512_loadu_ps(out), lo);
+                    hi = _mm512_add_ps(_mm512_loadu_ps(out.add(16)), hi);
+                }
+                _mm512_storeu_ps(out, lo);
+                _mm512_storeu_ps(out.add(16), hi);
             }
         }
     }
@@ -232,14 +277,16 @@ mod avx2 {
     ///
     /// # Safety
     ///
-    /// As [`super::kernel`], on a CPU with AVX2 and FMA.
+    /// As [`super::run`], on a CPU with AVX2 and FMA.
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn kernel<const R: usize>(
         k: usize,
         a: *const f32,
         lda: usize,
         panel: *const f32,
-        tile: &mut [[f32; PANEL]; 12],
+        c: *mut f32,
+        ldc: usize,
+        accumulate: bool,
     ) {
         let mut acc = [[_mm256_setzero_ps(); 4]; R];
         for p in 0..k {
@@ -259,10 +306,18 @@ mod avx2 {
                 }
             }
         }
-        for (row, out) in acc.iter().zip(tile.iter_mut()) {
+        for (r, row) in acc.iter().enumerate() {
             for (i, lane) in row.iter().enumerate() {
-                // SAFETY: a tile row holds 32 numbers.
-                unsafe { _mm256_storeu_ps(out.as_mut_ptr().add(8 * i), *lane) };
+                // SAFETY: row r of C has 32 numbers.
+                unsafe {
+                    let out = c.add(r * ldc + 8 * i);
+                    let v = if accumulate {
+                        _mm256_add_ps(_mm256_loadu_ps(out), *lane)
+                    } else {
+                        *lane
+                    };
+                    _mm256_storeu_ps(out, v);
+                }
             }
         }
     }

@@ -11,6 +11,9 @@ use crate::{Error, Result, show};
 
 /// A layer a [`Sequential`] model can hold.
 #[derive(Clone, Debug)]
+// Layers are few and long-lived: their size does not matter, boxing would
+// only add a step to every use.
+#[allow(clippy::large_enum_variant)]
 pub enum ModelLayer {
     /// `SimpleRNN`, `LSTM` or `GRU`.
     Recurrent(RecurrentLayer),

@@ -80,6 +80,9 @@ pub enum LayerConfig {
 
 /// A layer built from a config and weights.
 #[derive(Clone, Debug)]
+// Layers are few and long-lived: their size does not matter, boxing would
+// only add a step to every use.
+#[allow(clippy::large_enum_variant)]
 pub enum KerasLayer {
     Recurrent(RecurrentLayer),
     Bidirectional(Box<Bidirectional<RecurrentLayer>>),

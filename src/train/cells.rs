@@ -101,8 +101,7 @@ impl CellBackward for SimpleRnnCell {
 
     fn recur_cached(&self, xw: ArrayView2<f32>, states: &mut [Array2<f32>]) -> SimpleRnnCache {
         let h_prev = states[0].clone();
-        let mut ws = self.workspace(h_prev.nrows());
-        self.recur(xw.to_owned().view_mut(), states, &mut ws);
+        self.recur(xw.to_owned().view_mut(), states, &mut ());
         SimpleRnnCache {
             h_prev,
             h: states[0].clone(),

@@ -4,6 +4,8 @@
 // one sequence: no batch, no library layer. Run it twice: with weights drawn
 // from [0, 1) as the notebook draws them, and with Keras's initializers.
 
+use std::path::Path;
+
 use ndarray::{Array1, Array2, Axis};
 use rnn_basics::manual::NumpyRnn;
 use rnn_basics::{init, show};
@@ -61,6 +63,18 @@ fn main() -> Result<(), rnn_basics::Error> {
     // The library's loop gives the same states as the loop written above.
     assert_eq!(rnn.run(inputs.view())?, total_hidden_states);
     // ANCHOR_END: compare
+
+    // ANCHOR: figure
+    let figure = Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/figures/lesson01-states.svg");
+    rnn_basics::plot::state_maps(
+        &figure,
+        &[
+            ("weights from [0, 1): saturated", &total_hidden_states),
+            ("Keras's initializers: alive", &keras_states),
+        ],
+    )?;
+    println!("figure: book/src/figures/lesson01-states.svg");
+    // ANCHOR_END: figure
     Ok(())
 }
 

@@ -22,5 +22,5 @@ mod parity;
 
 pub use case::{Case, NamedArray, SummaryRow};
 pub use config::{DenseConfig, KerasLayer, LayerConfig, RecurrentConfig, RecurrentKind};
-pub use npz::read_npz;
+pub use npz::{read_npz, read_npz_from};
 pub use parity::{GRADIENT_TOLERANCE, Outcome, TOLERANCE, check_case, max_abs_diff};

@@ -1,6 +1,7 @@
 //! Reading weights that numpy saved: `np.savez("w.npz", *model.get_weights())`.
 
 use std::fs::File;
+use std::io::{Read, Seek};
 use std::path::Path;
 
 use ndarray::{ArrayD, IxDyn, OwnedRepr};
@@ -24,8 +25,14 @@ pub fn read_npz(path: impl AsRef<Path>) -> Result<Vec<ArrayD<f32>>> {
         path: shown.clone(),
         source: e,
     })?;
-    let bad = |what: String| Error::format(&shown, what);
-    let mut npz = NpzReader::new(file)
+    read_npz_from(file, &shown)
+}
+
+/// [`read_npz`] from any reader (a file, bytes in memory); `source_name`
+/// names it in errors.
+pub fn read_npz_from(reader: impl Read + Seek, source_name: &str) -> Result<Vec<ArrayD<f32>>> {
+    let bad = |what: String| Error::format(source_name, what);
+    let mut npz = NpzReader::new(reader)
         .map_err(|e| bad(format!("not a .npz file (a zip of .npy arrays): {e}")))?;
     let mut names = npz
         .names()

@@ -36,9 +36,18 @@ fn main() -> Result<()> {
     let layer = SimpleRnn::new(3, 10, &mut rng)?;
     let names = ["kernel", "recurrent_kernel", "bias"];
     for (name, weight) in names.iter().zip(layer.weights()) {
-        println!("{name:<17} {:<8} {:>3} numbers", show::shape(weight.shape()), weight.len());
+        println!(
+            "{name:<17} {:<8} {:>3} numbers",
+            show::shape(weight.shape()),
+            weight.len()
+        );
     }
-    println!("{:<17} {:<8} {:>3} = 3 x (10 + 3 + 1)", "total", "", layer.param_count());
+    println!(
+        "{:<17} {:<8} {:>3} = 3 x (10 + 3 + 1)",
+        "total",
+        "",
+        layer.param_count()
+    );
     // ANCHOR_END: count
 
     // ANCHOR: shapes_flow
@@ -46,7 +55,11 @@ fn main() -> Result<()> {
     // a call with data gives arrays of those shapes.
     let x = init::normal(&mut rng, (8, 2, 10));
     let out = model.forward(x.view().into_dyn())?;
-    println!("input {} -> output {}", show::shape(x.shape()), show::shape(out.shape()));
+    println!(
+        "input {} -> output {}",
+        show::shape(x.shape()),
+        show::shape(out.shape())
+    );
     // ANCHOR_END: shapes_flow
     Ok(())
 }

@@ -23,32 +23,71 @@ fn main() -> Result<()> {
     // ANCHOR: last
     // rnn = SimpleRNN(3): the last hidden state only
     let hidden_state = rnn.clone().call(&train_x)?.output;
-    println!("hidden state : {}, shape: {}", show::array(&hidden_state), show::shape(hidden_state.shape()));
+    println!(
+        "hidden state : {}, shape: {}",
+        show::array(&hidden_state),
+        show::shape(hidden_state.shape())
+    );
     // ANCHOR_END: last
 
     // ANCHOR: sequences
     // rnn = SimpleRNN(3, return_sequences=True): every step's hidden state
     let hidden_states = rnn.clone().return_sequences(true).call(&train_x)?.output;
-    println!("hidden states : {}, shape : {}", show::array(&hidden_states), show::shape(hidden_states.shape()));
+    println!(
+        "hidden states : {}, shape : {}",
+        show::array(&hidden_states),
+        show::shape(hidden_states.shape())
+    );
     // ANCHOR_END: sequences
 
     // ANCHOR: both
     // rnn = SimpleRNN(3, return_sequences=True, return_state=True)
-    let RnnOutput { output: hidden_states, states } =
-        rnn.clone().return_sequences(true).return_state(true).call(&train_x)?;
+    let RnnOutput {
+        output: hidden_states,
+        states,
+    } = rnn
+        .clone()
+        .return_sequences(true)
+        .return_state(true)
+        .call(&train_x)?;
     let last_state = &states[0];
-    println!("hidden states : {}, shape: {}", show::array(&hidden_states), show::shape(hidden_states.shape()));
-    println!("last hidden state : {}, shape: {}", show::array(last_state), show::shape(last_state.shape()));
-    println!("last hidden state == hidden states[:, -1, :]: {}", hidden_states.slice(s![.., -1, ..]) == last_state);
+    println!(
+        "hidden states : {}, shape: {}",
+        show::array(&hidden_states),
+        show::shape(hidden_states.shape())
+    );
+    println!(
+        "last hidden state : {}, shape: {}",
+        show::array(last_state),
+        show::shape(last_state.shape())
+    );
+    println!(
+        "last hidden state == hidden states[:, -1, :]: {}",
+        hidden_states.slice(s![.., -1, ..]) == last_state
+    );
     // ANCHOR_END: both
 
     // ANCHOR: state_only
     // rnn = SimpleRNN(3, return_state=True): the output is then the last
     // hidden state too, returned twice.
-    let RnnOutput { output: hidden_state, states } = rnn.return_state(true).call(&train_x)?;
-    println!("hidden state : {}, shape: {}", show::array(&hidden_state), show::shape(hidden_state.shape()));
-    println!("last hidden state : {}, shape: {}", show::array(&states[0]), show::shape(states[0].shape()));
-    println!("the same array twice: {}", hidden_state == states[0].clone().into_dyn());
+    let RnnOutput {
+        output: hidden_state,
+        states,
+    } = rnn.return_state(true).call(&train_x)?;
+    println!(
+        "hidden state : {}, shape: {}",
+        show::array(&hidden_state),
+        show::shape(hidden_state.shape())
+    );
+    println!(
+        "last hidden state : {}, shape: {}",
+        show::array(&states[0]),
+        show::shape(states[0].shape())
+    );
+    println!(
+        "the same array twice: {}",
+        hidden_state == states[0].clone().into_dyn()
+    );
     // ANCHOR_END: state_only
     Ok(())
 }

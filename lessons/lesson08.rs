@@ -19,25 +19,50 @@ fn main() -> Result<()> {
     let lstm = Lstm::new(3, 5, &mut init::rng(12))?;
     let out = lstm.clone().return_state(true).call(&train_x)?;
     let (hidden_state, last_state, last_cell_state) = (&out.output, &out.states[0], &out.states[1]);
-    println!("hidden state : {}, shape: {}", show::array(hidden_state), show::shape(hidden_state.shape()));
-    println!("last hidden state : {}, shape: {}", show::array(last_state), show::shape(last_state.shape()));
-    println!("last cell state : {}, shape: {}", show::array(last_cell_state), show::shape(last_cell_state.shape()));
+    println!(
+        "hidden state : {}, shape: {}",
+        show::array(hidden_state),
+        show::shape(hidden_state.shape())
+    );
+    println!(
+        "last hidden state : {}, shape: {}",
+        show::array(last_state),
+        show::shape(last_state.shape())
+    );
+    println!(
+        "last cell state : {}, shape: {}",
+        show::array(last_cell_state),
+        show::shape(last_cell_state.shape())
+    );
     // ANCHOR_END: state
 
     // ANCHOR: sequences
     // lstm = LSTM(3, return_sequences=True, return_state=True)
-    let out = lstm.clone().return_sequences(true).return_state(true).call(&train_x)?;
-    println!("hidden states : {}, shape: {}", show::array(&out.output), show::shape(out.output.shape()));
-    println!("last hidden state == hidden states[:, -1, :]: {}", out.output.slice(s![.., -1, ..]) == out.states[0]);
+    let out = lstm
+        .clone()
+        .return_sequences(true)
+        .return_state(true)
+        .call(&train_x)?;
+    println!(
+        "hidden states : {}, shape: {}",
+        show::array(&out.output),
+        show::shape(out.output.shape())
+    );
+    println!(
+        "last hidden state == hidden states[:, -1, :]: {}",
+        out.output.slice(s![.., -1, ..]) == out.states[0]
+    );
     // ANCHOR_END: sequences
 
     // ANCHOR: weights
     // Four gates side by side, in Keras's order i, f, c, o.
     let cell = lstm.cell();
-    println!("kernel: {}, recurrent_kernel: {}, bias: {}",
+    println!(
+        "kernel: {}, recurrent_kernel: {}, bias: {}",
         show::shape(cell.kernel().shape()),
         show::shape(cell.recurrent_kernel().shape()),
-        show::shape(cell.bias().expect("a bias").shape()));
+        show::shape(cell.bias().expect("a bias").shape())
+    );
     // unit_forget_bias: the forget block of the bias starts at 1.
     println!("bias: {}", show::array(cell.bias().expect("a bias")));
     println!("params: {} = 4 x 3 x (5 + 3 + 1)", lstm.param_count());

@@ -21,12 +21,17 @@ fn main() -> Result<()> {
     println!("mask:\n{}", show::ints(&mask.mapv(usize::from)));
     // The same weights in both worlds.
     let tf1 = Tf1Rnn::random_normal(&mut rng, 2, 3);
-    let keras = SimpleRnn::from_cell(tf1.to_cell()?).return_sequences(true).return_state(true);
+    let keras = SimpleRnn::from_cell(tf1.to_cell()?)
+        .return_sequences(true)
+        .return_state(true);
     // ANCHOR_END: data
 
     // ANCHOR: keep
     // Keras: a masked step keeps the state and repeats the previous output.
-    let args = CallArgs { mask: Some(mask.view()), initial_state: None };
+    let args = CallArgs {
+        mask: Some(mask.view()),
+        initial_state: None,
+    };
     let out = keras.call_with(x.view().into_dyn(), args)?;
     println!("Keras, mask:\n{}", show::array(&out.output));
     println!("states: {}", show::array(&out.states[0]));
@@ -34,23 +39,41 @@ fn main() -> Result<()> {
 
     // ANCHOR: zeros
     // Keras with zero_output_for_mask: zeros at the masked steps.
-    let zeroed = keras.clone().zero_output_for_mask(true).call_with(x.view().into_dyn(), args)?;
-    println!("Keras, mask, zero_output_for_mask:\n{}", show::array(&zeroed.output));
+    let zeroed = keras
+        .clone()
+        .zero_output_for_mask(true)
+        .call_with(x.view().into_dyn(), args)?;
+    println!(
+        "Keras, mask, zero_output_for_mask:\n{}",
+        show::array(&zeroed.output)
+    );
     // ANCHOR_END: zeros
 
     // ANCHOR: tf1
     // TF1: outputs are 0 past the length, the state is the last valid one.
     let (outputs, state) = tf1.dynamic_rnn(x.view(), Some(&lengths), false)?;
-    println!("TF1, sequence_length {lengths:?}:\n{}", show::array(&outputs));
+    println!(
+        "TF1, sequence_length {lengths:?}:\n{}",
+        show::array(&outputs)
+    );
     println!("states: {}", show::array(&state));
-    println!("TF1 == Keras with zero_output_for_mask: {}", outputs.into_dyn().abs_diff_eq(&zeroed.output, 1e-6));
-    println!("the states agree: {}", state.abs_diff_eq(&out.states[0], 1e-6));
+    println!(
+        "TF1 == Keras with zero_output_for_mask: {}",
+        outputs.into_dyn().abs_diff_eq(&zeroed.output, 1e-6)
+    );
+    println!(
+        "the states agree: {}",
+        state.abs_diff_eq(&out.states[0], 1e-6)
+    );
     // ANCHOR_END: tf1
 
     // ANCHOR: unmasked
     // Without the mask, the padding is read like any input and changes the states.
     let plain = keras.call(&x)?;
-    println!("without the mask, the same states: {}", plain.states[0].abs_diff_eq(&out.states[0], 1e-6));
+    println!(
+        "without the mask, the same states: {}",
+        plain.states[0].abs_diff_eq(&out.states[0], 1e-6)
+    );
     // ANCHOR_END: unmasked
 
     // ANCHOR: backwards
@@ -59,8 +82,14 @@ fn main() -> Result<()> {
     let backwards = keras.clone().go_backwards(true).call(&x)?;
     let reversed_x = x.slice(s![.., ..;-1, ..]).to_owned();
     let forward_on_reversed = keras.call(&reversed_x)?;
-    println!("go_backwards == forward on the reversed input: {}", backwards.output == forward_on_reversed.output);
-    println!("first step of go_backwards reads input step {}", x.len_of(Axis(1)) - 1);
+    println!(
+        "go_backwards == forward on the reversed input: {}",
+        backwards.output == forward_on_reversed.output
+    );
+    println!(
+        "first step of go_backwards reads input step {}",
+        x.len_of(Axis(1)) - 1
+    );
     // ANCHOR_END: backwards
     Ok(())
 }

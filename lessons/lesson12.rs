@@ -30,7 +30,11 @@ fn main() -> Result<()> {
     // ANCHOR: forward
     let x = init::normal(&mut rng, (2, 6, 3));
     let y = model.forward(x.view().into_dyn())?;
-    println!("input {} -> output {}", show::shape(x.shape()), show::shape(y.shape()));
+    println!(
+        "input {} -> output {}",
+        show::shape(x.shape()),
+        show::shape(y.shape())
+    );
     // ANCHOR_END: forward
 
     // ANCHOR: mistake

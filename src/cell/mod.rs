@@ -202,5 +202,13 @@ pub(crate) fn check_sizes(layer: &str, units: usize, input_dim: usize) -> Result
     if input_dim == 0 {
         return Err(Error::config(layer, "input_dim must be at least 1, got 0"));
     }
+    // Far beyond any real layer, and small enough that no product of sizes overflows.
+    const LARGEST: usize = 1 << 24;
+    if units > LARGEST || input_dim > LARGEST {
+        return Err(Error::config(
+            layer,
+            format!("units {units} and input_dim {input_dim} must be at most {LARGEST}"),
+        ));
+    }
     Ok(())
 }

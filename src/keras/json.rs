@@ -5,6 +5,9 @@ use serde_json::{Map, Value};
 
 use crate::{Error, Result};
 
+/// The largest layer size a case may ask for.
+pub(crate) const MAX_SIZE: usize = 1 << 24;
+
 /// A JSON object with the path that led to it, for error messages.
 #[derive(Clone, Copy)]
 pub(crate) struct Obj<'a> {
@@ -100,9 +103,17 @@ impl<'a> Obj<'a> {
         }
     }
 
+    /// A layer size: a positive integer, at most [`MAX_SIZE`] (so that no
+    /// product of sizes can overflow).
     pub(crate) fn positive(&self, key: &str) -> Result<usize> {
         let v = self.required(key)?;
-        as_positive(v).ok_or_else(|| wrong(&self.field_path(key), "a positive integer", v))
+        as_positive(v).filter(|n| *n <= MAX_SIZE).ok_or_else(|| {
+            wrong(
+                &self.field_path(key),
+                &format!("a positive integer up to {MAX_SIZE}"),
+                v,
+            )
+        })
     }
 
     pub(crate) fn opt_usize(&self, key: &str) -> Result<Option<usize>> {
@@ -157,8 +168,15 @@ pub(crate) fn shape(v: &Value, path: &str, allow_none: bool) -> Result<Vec<Optio
         .map(|(i, d)| match d {
             Value::Null if allow_none => Ok(None),
             d => as_usize(d)
+                .filter(|n| *n <= MAX_SIZE)
                 .map(Some)
-                .ok_or_else(|| wrong(&format!("{path}[{i}]"), "a non-negative integer size", d)),
+                .ok_or_else(|| {
+                    wrong(
+                        &format!("{path}[{i}]"),
+                        &format!("a size from 0 to {MAX_SIZE}"),
+                        d,
+                    )
+                }),
         })
         .collect()
 }

@@ -120,9 +120,16 @@ for (const name of pages) {
   const page = await context.newPage();
   await page.goto(`${base}/index.html`, { waitUntil: "load" });
   await page.keyboard.press("s");
-  await page.fill("#mdbook-searchbar, #searchbar", "hidden state");
-  await page.waitForTimeout(800);
-  const hits = await page.$$eval("#mdbook-searchresults li, #searchresults li", (li) => li.length);
+  const bar = "#mdbook-searchbar, #searchbar";
+  await page.waitForSelector(bar, { state: "visible", timeout: 10000 });
+  // The index loads when the search opens; type again until it answers.
+  let hits = 0;
+  for (let attempt = 0; attempt < 20 && hits === 0; attempt++) {
+    await page.fill(bar, "");
+    await page.type(bar, "hidden state");
+    await page.waitForTimeout(500);
+    hits = await page.$$eval("#mdbook-searchresults li, #searchresults li", (li) => li.length);
+  }
   if (hits === 0) problems.push("search: no results for \"hidden state\"");
   await page.close();
 }

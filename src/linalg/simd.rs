@@ -205,8 +205,10 @@ unsafe fn portable(
                     std::slice::from_raw_parts(panel.add(p * PANEL), PANEL),
                 )
             };
+            // Fused multiply-add, as the SIMD kernels do, so that every CPU
+            // gives the same bits.
             for (o, v) in acc.iter_mut().zip(b) {
-                *o += x * v;
+                *o = x.mul_add(*v, *o);
             }
         }
         // SAFETY: row r of C has 32 numbers.

@@ -190,3 +190,56 @@ fn changed_weights_are_used_at_the_next_call() {
     assert_ne!(before.1, after.1);
     assert_eq!(after.0, rebuilt_lstm.call(&x).unwrap().output);
 }
+
+#[test]
+fn a_batch_split_across_threads_gives_the_same_numbers() {
+    // Large enough that the fused layers cut the batch into parts; the loop
+    // wrapper never does. Masks, go_backwards and initial states included.
+    let mut rng = init::rng(21);
+    let (batch, time, input, units) = (32, 20, 64, 64);
+    let x = init::normal(&mut rng, (batch, time, input));
+    let mask = random_mask(&mut rng, batch, time);
+    for go_backwards in [false, true] {
+        let config = RnnConfig {
+            return_sequences: true,
+            return_state: true,
+            go_backwards,
+            zero_output_for_mask: false,
+        };
+        let cells: Vec<(Vec<ArrayD<f32>>, Vec<ArrayD<f32>>)> = vec![
+            compare(
+                LstmCell::new(units, input, &mut rng).unwrap(),
+                &x,
+                Some(&mask),
+                true,
+                config,
+                &mut rng,
+            ),
+            compare(
+                GruCell::new(units, input, &mut rng).unwrap(),
+                &x,
+                Some(&mask),
+                true,
+                config,
+                &mut rng,
+            ),
+            compare(
+                SimpleRnnCell::new(4 * units, input, &mut rng).unwrap(),
+                &x,
+                None,
+                true,
+                config,
+                &mut rng,
+            ),
+        ];
+        for (looped, fused) in cells {
+            for (a, b) in looped.iter().zip(&fused) {
+                assert!(
+                    max_diff(a, b) < TOL,
+                    "go_backwards {go_backwards}: {}",
+                    max_diff(a, b)
+                );
+            }
+        }
+    }
+}

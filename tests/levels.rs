@@ -206,7 +206,7 @@ fn a_batch_split_across_threads_gives_the_same_numbers() {
             go_backwards,
             zero_output_for_mask: false,
         };
-        let cells: Vec<(Vec<ArrayD<f32>>, Vec<ArrayD<f32>>)> = vec![
+        let cells = [
             compare(
                 LstmCell::new(units, input, &mut rng).unwrap(),
                 &x,

@@ -18,7 +18,7 @@ fn main() -> Result<(), rnn_basics::Error> {
     let mut rng = init::rng(12);
 
     // The input: one sequence of 10 steps, 4 numbers each, from [0, 1).
-    let inputs = init::uniform(&mut rng, (timesteps, input_dim), 0.0, 1.0);
+    let inputs = init::uniform(&mut rng, (timesteps, input_dim), 0.0, 1.0)?;
     // The first hidden state is all zeros.
     let hidden_state_t: Array1<f32> = Array1::zeros(hidden_size);
     println!("{}", show::array(&hidden_state_t));

@@ -17,7 +17,7 @@ fn main() -> Result<()> {
     // ANCHOR: lstm
     // Keras: kernel (input, 4u) with gates i, f, c, o; one bias (4u,).
     let mut lstm = Lstm::new(units, input, &mut rng)?;
-    shake(lstm.weights_mut(), &mut rng);
+    shake(lstm.weights_mut(), &mut rng)?;
     let cell = lstm.cell();
     // PyTorch: weight_ih (4u, input) = kernelᵀ, same gate order (i, f, g, o);
     // bias_ih = Keras's bias, bias_hh = 0.
@@ -45,7 +45,7 @@ fn main() -> Result<()> {
     // Keras GRU: gates z, r, h; bias (2, 3u): row 0 with the input, row 1 with the state.
     // PyTorch GRU: gates r, z, n; bias_ih and bias_hh are those two rows, reordered.
     let mut gru = Gru::new(units, input, &mut rng)?;
-    shake(gru.weights_mut(), &mut rng);
+    shake(gru.weights_mut(), &mut rng)?;
     let reorder = |a: ndarray::ArrayView2<f32>| {
         let (z, r, h) = (
             a.slice(s![.., ..units]),
@@ -121,11 +121,12 @@ fn main() -> Result<()> {
 
 /// Adds noise to every weight, so that every one matters (a fresh layer's
 /// biases are zeros, or ones for the LSTM's forget gate).
-fn shake(weights: Vec<ndarray::ArrayViewMutD<'_, f32>>, rng: &mut init::Rng) {
+fn shake(weights: Vec<ndarray::ArrayViewMutD<'_, f32>>, rng: &mut init::Rng) -> Result<()> {
     for mut w in weights {
-        let noise = init::uniform(rng, w.raw_dim(), -0.3, 0.3);
+        let noise = init::uniform(rng, w.raw_dim(), -0.3, 0.3)?;
         w += &noise;
     }
+    Ok(())
 }
 
 // ANCHOR: torch_lstm

@@ -31,6 +31,7 @@ use ndarray_rand::rand::rngs::StdRng;
 use ndarray_rand::rand_distr::{StandardNormal, Uniform};
 
 use crate::linalg::multiversion;
+use crate::{Error, Result};
 
 /// The random number generator every initializer takes.
 pub type Rng = StdRng;
@@ -40,18 +41,24 @@ pub fn rng(seed: u64) -> Rng {
     StdRng::seed_from_u64(seed)
 }
 
-/// Numbers drawn uniformly from `[low, high)`.
+/// Numbers drawn uniformly from `[low, high)`; `low` must be below `high`,
+/// both finite.
 pub fn uniform<Sh: ShapeBuilder>(
     rng: &mut Rng,
     shape: Sh,
     low: f32,
     high: f32,
-) -> Array<f32, Sh::Dim>
+) -> Result<Array<f32, Sh::Dim>>
 where
     Sh::Dim: Dimension,
 {
-    let dist = Uniform::new(low, high).expect("low < high and both finite");
-    Array::random_using(shape, dist, rng)
+    let dist = Uniform::new(low, high).map_err(|_| {
+        Error::config(
+            "uniform",
+            format!("expected finite bounds with low < high, got low {low}, high {high}"),
+        )
+    })?;
+    Ok(Array::random_using(shape, dist, rng))
 }
 
 /// Numbers drawn from the standard normal distribution.
@@ -65,8 +72,11 @@ where
 /// Keras's `glorot_uniform` for a `(fan_in, fan_out)` matrix: uniform in
 /// `±sqrt(6 / (fan_in + fan_out))`.
 pub fn glorot_uniform(rng: &mut Rng, fan_in: usize, fan_out: usize) -> Array2<f32> {
+    if fan_in == 0 || fan_out == 0 {
+        return Array2::zeros((fan_in, fan_out));
+    }
     let limit = (6.0 / (fan_in + fan_out) as f64).sqrt() as f32;
-    uniform(rng, (fan_in, fan_out), -limit, limit)
+    uniform(rng, (fan_in, fan_out), -limit, limit).expect("a positive, finite limit")
 }
 
 /// Keras's `orthogonal` for a `(rows, cols)` matrix (gain 1): the Q of the

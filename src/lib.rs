@@ -10,6 +10,12 @@
 //! | 2 | [`cell`], [`rnn`] | a [`Cell`](cell::Cell) knows one step; [`Rnn`](rnn::Rnn) walks it along a sequence |
 //! | 3 | [`layers`] | fused [`SimpleRnn`](layers::SimpleRnn), [`Lstm`](layers::Lstm), [`Gru`](layers::Gru) |
 //!
+//! Around them: [`model`] (`Sequential`, shapes, the summary table),
+//! [`train`] (backpropagation through time, losses, optimizers, `fit`),
+//! [`keras`] (Keras's reference cases and `.npz` weights), [`init`]
+//! (seeded Keras initializers), [`show`] (numpy-style printing),
+//! [`plot`] (SVG figures) and [`error`] (one error type).
+//!
 //! Arrays are `f32`, inputs are batch-major `(batch, time, features)`, and
 //! weights use Keras's layout (`kernel` is `(input_dim, gates·units)`).
 //!

@@ -27,7 +27,7 @@ use crate::{Error, Result, show};
 ///
 /// let mut rng = init::rng(0);
 /// let rnn = NumpyRnn::random_unit(&mut rng, 4, 8); // weights from [0, 1), as in numpy
-/// let inputs = init::uniform(&mut rng, (10, 4), 0.0, 1.0); // (timesteps, input_dim)
+/// let inputs = init::uniform(&mut rng, (10, 4), 0.0, 1.0)?; // (timesteps, input_dim)
 /// let states = rnn.run(inputs.view())?;
 /// assert_eq!(states.dim(), (10, 8)); // one hidden state per time step
 /// # Ok::<(), rnn_basics::Error>(())
@@ -46,9 +46,9 @@ impl NumpyRnn {
     /// Weights drawn from `[0, 1)`, as `np.random.random` draws them.
     pub fn random_unit(rng: &mut Rng, input_dim: usize, hidden: usize) -> Self {
         NumpyRnn {
-            wx: init::uniform(rng, (hidden, input_dim), 0.0, 1.0),
-            wh: init::uniform(rng, (hidden, hidden), 0.0, 1.0),
-            b: init::uniform(rng, hidden, 0.0, 1.0),
+            wx: init::uniform(rng, (hidden, input_dim), 0.0, 1.0).expect("0 < 1"),
+            wh: init::uniform(rng, (hidden, hidden), 0.0, 1.0).expect("0 < 1"),
+            b: init::uniform(rng, hidden, 0.0, 1.0).expect("0 < 1"),
         }
     }
 
@@ -79,8 +79,21 @@ impl NumpyRnn {
     }
 
     /// One step: `tanh(Wx·x_t + Wh·h_prev + b)`.
-    pub fn step(&self, x_t: ArrayView1<f32>, h_prev: ArrayView1<f32>) -> Array1<f32> {
-        (self.wx.dot(&x_t) + self.wh.dot(&h_prev) + &self.b).mapv(f32::tanh)
+    pub fn step(&self, x_t: ArrayView1<f32>, h_prev: ArrayView1<f32>) -> Result<Array1<f32>> {
+        let (hidden, input_dim) = self.wx.dim();
+        if x_t.len() != input_dim || h_prev.len() != hidden {
+            return Err(Error::shape(
+                "numpy RNN",
+                "step input and previous state",
+                format!("({input_dim},) and ({hidden},)"),
+                format!(
+                    "{} and {}",
+                    show::shape(x_t.shape()),
+                    show::shape(h_prev.shape())
+                ),
+            ));
+        }
+        Ok((self.wx.dot(&x_t) + self.wh.dot(&h_prev) + &self.b).mapv(f32::tanh))
     }
 
     /// The whole loop over `inputs (timesteps, input_dim)`, from a zero
@@ -98,7 +111,7 @@ impl NumpyRnn {
         let mut hidden_state_t = Array1::zeros(self.hidden());
         let mut total_hidden_states = Array2::zeros((timesteps, self.hidden()));
         for (t, input_t) in inputs.outer_iter().enumerate() {
-            let output_t = self.step(input_t, hidden_state_t.view());
+            let output_t = self.step(input_t, hidden_state_t.view())?;
             total_hidden_states.row_mut(t).assign(&output_t);
             hidden_state_t = output_t;
         }

@@ -1,6 +1,6 @@
 //! Numpy-style printing, so that a lesson's printout reads like the notebook's.
 //!
-//! [`array`] follows numpy's `str(array)` for float32 (numpy's defaults:
+//! [`array()`] follows numpy's `str(array)` for float32 (numpy's defaults:
 //! 8 digits at most, shortest round-trip digits, a line width of 75,
 //! arrays of more than 1000 numbers summarised with `...`), and [`shape`]
 //! prints a shape the way Python prints a tuple.

@@ -453,7 +453,23 @@ fn catalogue() -> Vec<Entry> {
                 model.set_weights(&weights)
             }),
         ),
+        (
+            "a uniform draw with low above high",
+            Kind::Config,
+            &["uniform", "low < high", "low 1, high 0"],
+            Box::new(|| init::uniform(&mut rng(), 3, 1.0, 0.0).map(|_| ())),
+        ),
         // Level 1.
+        (
+            "a numpy step of the wrong widths",
+            Kind::Shape,
+            &["numpy RNN", "(4,) and (8,)", "(3,) and (8,)"],
+            Box::new(|| {
+                let rnn = NumpyRnn::random_unit(&mut rng(), 4, 8);
+                rnn.step(Array1::zeros(3).view(), Array1::zeros(8).view())
+                    .map(|_| ())
+            }),
+        ),
         (
             "numpy loop, wrong input width",
             Kind::Shape,

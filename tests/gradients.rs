@@ -118,13 +118,15 @@ fn randomize<L>(
     rng: &mut init::Rng,
 ) {
     for mut w in weights_mut(layer) {
-        let noise = init::uniform(rng, w.raw_dim(), -0.4, 0.4);
+        let noise = init::uniform(rng, w.raw_dim(), -0.4, 0.4).unwrap();
         w += &noise;
     }
 }
 
 fn mask(rng: &mut init::Rng, batch: usize, time: usize) -> Array2<bool> {
-    let mut m = init::uniform(rng, (batch, time), 0.0, 1.0).mapv(|v| v > 0.35);
+    let mut m = init::uniform(rng, (batch, time), 0.0, 1.0)
+        .unwrap()
+        .mapv(|v| v > 0.35);
     for b in 0..batch {
         m[[b, (b * 3) % time]] = true;
     }

@@ -21,7 +21,7 @@ fn max_diff(a: &ArrayD<f32>, b: &ArrayD<f32>) -> f32 {
 
 /// A random mask with at least one valid step in each row.
 fn random_mask(rng: &mut init::Rng, batch: usize, time: usize) -> Array2<bool> {
-    let u = init::uniform(rng, (batch, time), 0.0, 1.0);
+    let u = init::uniform(rng, (batch, time), 0.0, 1.0).unwrap();
     let mut m = u.mapv(|v| v > 0.3);
     for b in 0..batch {
         let t = b % time;
@@ -41,7 +41,7 @@ proptest! {
         let mut rng = init::rng(seed);
         let numpy = NumpyRnn::random_keras(&mut rng, input, units);
         let mut numpy = numpy;
-        numpy.b = init::uniform(&mut rng, units, -0.5, 0.5);
+        numpy.b = init::uniform(&mut rng, units, -0.5, 0.5).unwrap();
         let x = init::normal(&mut rng, (batch, time, input));
 
         let cell = numpy.to_cell().unwrap();

@@ -24,7 +24,7 @@ fn layer(kind: usize, units: usize, input: usize, rng: &mut init::Rng) -> Recurr
     };
     // Non-zero biases and larger weights, so that every term matters.
     for mut w in l.weights_mut() {
-        let noise = init::uniform(rng, w.raw_dim(), -0.5, 0.5);
+        let noise = init::uniform(rng, w.raw_dim(), -0.5, 0.5).unwrap();
         w += &noise;
     }
     l

@@ -582,6 +582,19 @@ fn catalogue() -> Vec<Entry> {
             }),
         ),
         (
+            "a tape from another layer",
+            Kind::Config,
+            &[
+                "LSTM",
+                "recorded by a layer of 3 units on 4 features, not 5 units on 4",
+            ],
+            Box::new(|| {
+                let (_, tape) = lstm().forward_train(x(1, 2, 4).view(), CallArgs::default())?;
+                let other = Lstm::new(5, 4, &mut rng())?;
+                other.backward(&tape, &[]).map(|_| ())
+            }),
+        ),
+        (
             "an optimizer given too few gradients",
             Kind::Count,
             &["Adam", "gradients", "expected 1, got 0"],

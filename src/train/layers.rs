@@ -226,6 +226,12 @@ impl Backward for Dense {
     /// dW = xᵀ · dz,  db = Σ dz,  dx = dz · Wᵀ
     /// ```
     fn backward(&self, tape: &DenseTape, d_outputs: &[ArrayViewD<'_, f32>]) -> Result<Gradients> {
+        if tape.x.ncols() != self.input_dim() || tape.y.ncols() != self.units() {
+            return Err(Error::config(
+                "Dense",
+                "this tape was recorded by a layer of other sizes",
+            ));
+        }
         let rows = tape.y.nrows();
         let mut out_shape = tape.input_shape.clone();
         *out_shape.last_mut().expect("at least 2-D") = self.units();

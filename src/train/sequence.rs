@@ -13,6 +13,7 @@ use crate::{Error, Result};
 /// input, the mask, and each step's cache in the order the steps ran.
 #[derive(Clone, Debug)]
 pub struct SequenceTape<K> {
+    units: usize,
     x: Array3<f32>,
     mask: Option<Array2<bool>>,
     config: RnnConfig,
@@ -45,6 +46,7 @@ fn forward<C: CellBackward>(
     Ok((
         output,
         SequenceTape {
+            units: cell.units(),
             x: x.to_owned(),
             mask: args.mask.map(|m| m.to_owned()),
             config: *config,
@@ -70,6 +72,16 @@ fn backward<C: CellBackward>(
 ) -> Result<Gradients> {
     let (batch, time, input_dim) = tape.x.dim();
     let (units, count) = (cell.units(), cell.state_count());
+    if tape.units != units || input_dim != cell.input_dim() {
+        return Err(Error::config(
+            layer,
+            format!(
+                "this tape was recorded by a layer of {} units on {input_dim} features, not {units} units on {}",
+                tape.units,
+                cell.input_dim()
+            ),
+        ));
+    }
     let config = tape.config;
     let output_shape: Vec<usize> = if config.return_sequences {
         vec![batch, time, units]

@@ -465,28 +465,66 @@ fn run_part<C: Cell>(
         Projection::PerStep => 1,
         Projection::Hoisted => (CHUNK_NUMBERS / (batch * width.max(input_dim))).clamp(1, time),
     };
-    let mut x_chunk = Array2::<f32>::zeros((chunk * batch, input_dim));
+    // Only the gathering path needs a copy of the inputs.
+    let gathered = if projection == Projection::Hoisted && x.as_slice().is_some() {
+        0
+    } else {
+        chunk * batch
+    };
+    let mut x_chunk = Array2::<f32>::zeros((gathered, input_dim));
     let mut xw_chunk = Array2::<f32>::zeros((chunk * batch, width));
 
+    // Each chunk holds its steps in time order, `batch` rows a step.
+    let contiguous = x.as_slice();
+    let mut steps = 0;
     for step in 0..time {
         let k = step % chunk;
         if k == 0 {
-            // Gather the chunk's inputs time-major, in reading order, and project them.
-            let steps = chunk.min(time - step);
-            for j in 0..steps {
-                let t = time_index(config.go_backwards, time, step + j);
-                x_chunk
-                    .slice_mut(s![j * batch..(j + 1) * batch, ..])
-                    .assign(&x.slice(s![.., t, ..]));
+            steps = chunk.min(time - step);
+            let first = if config.go_backwards {
+                time - step - steps
+            } else {
+                step
+            };
+            match (projection, contiguous) {
+                // Straight from each example's rows of x, no copy: example b
+                // at step j goes to row j·batch + b.
+                (Projection::Hoisted, Some(xs)) => {
+                    let xw = xw_chunk.as_slice_mut().expect("standard layout");
+                    for b in 0..batch {
+                        let rows = &xs[(b * time + first) * input_dim..];
+                        cell.project_rows(
+                            rows,
+                            input_dim,
+                            steps,
+                            &mut xw[b * width..],
+                            batch * width,
+                        );
+                    }
+                }
+                // Gather the inputs time-major first: one product for the
+                // whole chunk (one step, in the loop wrapper).
+                _ => {
+                    for j in 0..steps {
+                        x_chunk
+                            .slice_mut(s![j * batch..(j + 1) * batch, ..])
+                            .assign(&x.slice(s![.., first + j, ..]));
+                    }
+                    let rows = steps * batch;
+                    cell.project(
+                        x_chunk.slice(s![..rows, ..]),
+                        xw_chunk.slice_mut(s![..rows, ..]),
+                    );
+                }
             }
-            let rows = steps * batch;
-            cell.project(
-                x_chunk.slice(s![..rows, ..]),
-                xw_chunk.slice_mut(s![..rows, ..]),
-            );
         }
         let t = time_index(config.go_backwards, time, step);
-        let xw_t = xw_chunk.slice_mut(s![k * batch..(k + 1) * batch, ..]);
+        let j = if config.go_backwards {
+            steps - 1 - k
+        } else {
+            k
+        };
+        let xw_t = xw_chunk.slice_mut(s![j * batch..(j + 1) * batch, ..]);
 
         if let Some(saved) = &mut saved {
             for (kept, state) in saved.iter_mut().zip(&states) {

@@ -209,6 +209,12 @@ impl Cell for LstmCell {
             .project(self.kernel.view(), self.input_bias(), x, out);
     }
 
+    fn project_rows(&self, x: &[f32], lda: usize, rows: usize, out: &mut [f32], ldc: usize) {
+        let (kernel, bias) = (self.kernel.view(), self.input_bias());
+        self.packed
+            .project_rows(kernel, bias, x, lda, rows, out, ldc);
+    }
+
     fn recur(&self, mut xw: ArrayViewMut2<f32>, states: &mut [Array2<f32>], _: &mut ()) {
         let units = self.units();
         let (h, c) = states.split_at_mut(1);

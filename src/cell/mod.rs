@@ -108,6 +108,18 @@ pub trait Cell: Sync {
         }
     }
 
+    /// The input projection for rows inside buffers, as the time loop
+    /// keeps them: `rows` inputs `lda` numbers apart in `x`, their
+    /// projections written `ldc` numbers apart in `out`.
+    fn project_rows(&self, x: &[f32], lda: usize, rows: usize, out: &mut [f32], ldc: usize) {
+        use ndarray::ShapeBuilder;
+        let (d, w) = (self.input_dim(), self.gate_width());
+        let x = ArrayView2::from_shape((rows, d).strides((lda, 1)), x).expect("rows inside x");
+        let out =
+            ArrayViewMut2::from_shape((rows, w).strides((ldc, 1)), out).expect("rows inside out");
+        self.project(x, out);
+    }
+
     /// Zero states for `batch` examples, as Keras starts a sequence.
     fn zero_states(&self, batch: usize) -> Vec<Array2<f32>> {
         (0..self.state_count())

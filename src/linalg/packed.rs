@@ -6,7 +6,7 @@
 
 use ndarray::ArrayView2;
 
-use super::simd::{self, Level};
+use super::simd::{self, Level, Start};
 
 /// Columns in one panel: two AVX-512 registers, four AVX2 ones.
 pub(crate) const PANEL: usize = 32;
@@ -49,6 +49,37 @@ impl PackedMatrix {
         ldc: usize,
         accumulate: bool,
     ) {
+        let start = if accumulate {
+            Start::Accumulate
+        } else {
+            Start::Zero
+        };
+        self.product(a, lda, m, c, ldc, start);
+    }
+
+    /// `C = bias + A · B`: the bias row `(n,)` added to every row.
+    pub(crate) fn matmul_bias(
+        &self,
+        a: &[f32],
+        lda: usize,
+        m: usize,
+        c: &mut [f32],
+        ldc: usize,
+        bias: &[f32],
+    ) {
+        assert_eq!(bias.len(), self.n, "one bias a column");
+        self.product(a, lda, m, c, ldc, Start::Bias(bias));
+    }
+
+    fn product(
+        &self,
+        a: &[f32],
+        lda: usize,
+        m: usize,
+        c: &mut [f32],
+        ldc: usize,
+        start: Start<'_>,
+    ) {
         let (k, n) = (self.k, self.n);
         if m == 0 || n == 0 {
             return;
@@ -83,7 +114,10 @@ impl PackedMatrix {
                             ldc,
                             take,
                             cols,
-                            accumulate,
+                            match start {
+                                Start::Bias(b) => Start::Bias(&b[col0..]),
+                                other => other,
+                            },
                         );
                     }
                 }
@@ -187,7 +221,7 @@ pub(crate) struct PackCache {
 }
 
 impl PackCache {
-    /// `C = A · kernel (+ bias)` for rows of inputs, packing `kernel` the first time.
+    /// `out = x · kernel + bias` for rows of inputs, packing `kernel` the first time.
     pub(crate) fn project(
         &self,
         kernel: ArrayView2<f32>,
@@ -195,35 +229,40 @@ impl PackCache {
         x: ArrayView2<f32>,
         mut out: ndarray::ArrayViewMut2<f32>,
     ) {
-        let packed = self.kernel.get_or_init(|| PackedMatrix::pack(kernel));
         let x = x.as_standard_layout();
-        let rows = x.nrows();
-        let width = out.ncols();
+        let (rows, width) = out.dim();
+        let xs = x.as_slice().expect("standard layout");
         match out.as_slice_mut() {
-            Some(c) => packed.matmul(
-                x.as_slice().expect("standard layout"),
-                x.ncols(),
-                rows,
-                c,
-                width,
-                false,
-            ),
+            Some(c) => self.project_rows(kernel, bias, xs, x.ncols(), rows, c, width),
             None => {
                 let mut c = ndarray::Array2::zeros(out.raw_dim());
                 let slice = c.as_slice_mut().expect("standard layout");
-                packed.matmul(
-                    x.as_slice().expect("standard layout"),
-                    x.ncols(),
-                    rows,
-                    slice,
-                    width,
-                    false,
-                );
+                self.project_rows(kernel, bias, xs, x.ncols(), rows, slice, width);
                 out.assign(&c);
             }
         }
-        if let Some(bias) = bias {
-            super::add_row(out, bias);
+    }
+
+    /// `out = x · kernel + bias` for `rows` rows of `x` (`lda` apart) into
+    /// rows of `out` (`ldc` apart), the bias added as the products start.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn project_rows(
+        &self,
+        kernel: ArrayView2<f32>,
+        bias: Option<ndarray::ArrayView1<f32>>,
+        x: &[f32],
+        lda: usize,
+        rows: usize,
+        out: &mut [f32],
+        ldc: usize,
+    ) {
+        let packed = self.kernel.get_or_init(|| PackedMatrix::pack(kernel));
+        match bias {
+            Some(b) => match b.as_slice() {
+                Some(b) => packed.matmul_bias(x, lda, rows, out, ldc, b),
+                None => packed.matmul_bias(x, lda, rows, out, ldc, &b.to_vec()),
+            },
+            None => packed.matmul(x, lda, rows, out, ldc, false),
         }
     }
 }

@@ -96,16 +96,24 @@ pub(crate) unsafe fn kernel(
     ldc: usize,
     rows: usize,
     cols: usize,
-    accumulate: bool,
+    start: Start<'_>,
 ) {
     if cols == PANEL {
-        // SAFETY: the caller's bounds; all 32 columns of C are there.
-        unsafe { run(level, k, a, lda, panel, c, ldc, rows, accumulate) };
+        // SAFETY: the caller's bounds; all 32 columns of C (and of the bias) are there.
+        unsafe { run(level, k, a, lda, panel, c, ldc, rows, start) };
         return;
     }
     // A last, narrower panel: compute all 32 columns aside, keep `cols`.
     let mut tile = [0.0f32; 12 * PANEL];
-    // SAFETY: the tile holds 12 rows of 32.
+    let mut bias = [0.0f32; PANEL];
+    let aside = match start {
+        Start::Bias(b) => {
+            bias[..cols].copy_from_slice(&b[..cols]);
+            Start::Bias(&bias)
+        }
+        _ => Start::Zero,
+    };
+    // SAFETY: the tile holds 12 rows of 32, the padded bias 32 numbers.
     unsafe {
         run(
             level,
@@ -116,13 +124,13 @@ pub(crate) unsafe fn kernel(
             tile.as_mut_ptr(),
             PANEL,
             rows,
-            false,
+            aside,
         )
     };
     for (r, row) in tile.chunks_exact(PANEL).enumerate().take(rows) {
         // SAFETY: row r of C has `cols` numbers from `c + r·ldc`.
         let out = unsafe { std::slice::from_raw_parts_mut(c.add(r * ldc), cols) };
-        if accumulate {
+        if matches!(start, Start::Accumulate) {
             for (o, v) in out.iter_mut().zip(row) {
                 *o += *v;
             }
@@ -132,11 +140,20 @@ pub(crate) unsafe fn kernel(
     }
 }
 
+/// What C starts from: zeros, its own numbers (`C += A·B`), or a bias row
+/// added to every row (`C = bias + A·B`, the bias of the panel's columns).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Start<'a> {
+    Zero,
+    Accumulate,
+    Bias(&'a [f32]),
+}
+
 /// The level's kernel for `rows` rows, writing 32 columns of C.
 ///
 /// # Safety
 ///
-/// As [`kernel`], with 32 columns of C.
+/// As [`kernel`], with 32 columns of C, and 32 numbers of bias with `Start::Bias`.
 #[allow(clippy::too_many_arguments)]
 unsafe fn run(
     level: Level,
@@ -147,20 +164,25 @@ unsafe fn run(
     c: *mut f32,
     ldc: usize,
     rows: usize,
-    accumulate: bool,
+    start: Start<'_>,
 ) {
+    let (bias, accumulate) = match start {
+        Start::Zero => (std::ptr::null(), false),
+        Start::Accumulate => (std::ptr::null(), true),
+        Start::Bias(b) => (b.as_ptr(), false),
+    };
     // SAFETY: forwarded.
     unsafe {
         match level {
             #[cfg(target_arch = "x86_64")]
             Level::Avx512 => {
-                dispatch_rows!(avx512, rows, (k, a, lda, panel, c, ldc, accumulate); 1 2 3 4 5 6 7 8 9 10 11 12)
+                dispatch_rows!(avx512, rows, (k, a, lda, panel, c, ldc, bias, accumulate); 1 2 3 4 5 6 7 8 9 10 11 12)
             }
             #[cfg(target_arch = "x86_64")]
             Level::Avx2 => {
-                dispatch_rows!(avx2, rows, (k, a, lda, panel, c, ldc, accumulate); 1 2 3)
+                dispatch_rows!(avx2, rows, (k, a, lda, panel, c, ldc, bias, accumulate); 1 2 3)
             }
-            _ => portable(k, a, lda, panel, c, ldc, rows, accumulate),
+            _ => portable(k, a, lda, panel, c, ldc, bias, rows, accumulate),
         }
     }
 }
@@ -192,11 +214,16 @@ unsafe fn portable(
     panel: *const f32,
     c: *mut f32,
     ldc: usize,
+    bias: *const f32,
     rows: usize,
     accumulate: bool,
 ) {
     for r in 0..rows {
         let mut acc = [0.0f32; PANEL];
+        if !bias.is_null() {
+            // SAFETY: 32 numbers of bias, as the caller promised.
+            acc.copy_from_slice(unsafe { std::slice::from_raw_parts(bias, PANEL) });
+        }
         for p in 0..k {
             // SAFETY: within A's row r and the panel, as the caller promised.
             let (x, b) = unsafe {
@@ -238,9 +265,16 @@ mod avx512 {
         panel: *const f32,
         c: *mut f32,
         ldc: usize,
+        bias: *const f32,
         accumulate: bool,
     ) {
-        let mut acc = [[_mm512_setzero_ps(); 2]; R];
+        let start = if bias.is_null() {
+            [_mm512_setzero_ps(); 2]
+        } else {
+            // SAFETY: 32 numbers of bias.
+            unsafe { [_mm512_loadu_ps(bias), _mm512_loadu_ps(bias.add(16))] }
+        };
+        let mut acc = [start; R];
         for p in 0..k {
             // SAFETY: the caller's bounds.
             unsafe {
@@ -288,9 +322,16 @@ mod avx2 {
         panel: *const f32,
         c: *mut f32,
         ldc: usize,
+        bias: *const f32,
         accumulate: bool,
     ) {
-        let mut acc = [[_mm256_setzero_ps(); 4]; R];
+        let start = if bias.is_null() {
+            [_mm256_setzero_ps(); 4]
+        } else {
+            // SAFETY: 32 numbers of bias.
+            unsafe { [0, 8, 16, 24].map(|i| _mm256_loadu_ps(bias.add(i))) }
+        };
+        let mut acc = [start; R];
         for p in 0..k {
             // SAFETY: the caller's bounds.
             unsafe {

@@ -258,6 +258,7 @@ mod avx512 {
     ///
     /// As [`super::run`], on a CPU with AVX-512F.
     #[target_feature(enable = "avx512f")]
+    #[allow(clippy::too_many_arguments)]
     pub(super) unsafe fn kernel<const R: usize>(
         k: usize,
         a: *const f32,
@@ -315,6 +316,7 @@ mod avx2 {
     ///
     /// As [`super::run`], on a CPU with AVX2 and FMA.
     #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
     pub(super) unsafe fn kernel<const R: usize>(
         k: usize,
         a: *const f32,

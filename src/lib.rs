@@ -43,6 +43,7 @@ pub mod layers;
 mod linalg;
 pub mod manual;
 pub mod model;
+mod parallel;
 pub mod plot;
 pub mod rnn;
 pub mod show;

@@ -12,7 +12,8 @@ use ndarray::{
 };
 
 use crate::cell::{Cell, check_states};
-use crate::{Error, Result, show};
+use crate::{Error, Result, parallel, show};
+use std::sync::Mutex;
 
 /// What a recurrent layer returns and how it reads its input: Keras's
 /// arguments of the same names, all `false` by default.
@@ -340,24 +341,19 @@ pub(crate) fn run<C: Cell + Sync>(
             sequence: sequence_rows,
         });
     }
-    let results: Vec<(Array2<f32>, Vec<Array2<f32>>)> = std::thread::scope(|scope| {
-        let mut work = work.into_iter();
-        let mine = work.next().expect("at least two parts");
-        let handles: Vec<_> = work
-            .map(|part| {
-                let mut step = step;
-                scope.spawn(move || run_part(cell, config, projection, part, &mut step))
-            })
-            .collect();
-        let first = run_part(cell, config, projection, mine, &mut { step });
-        std::iter::once(first)
-            .chain(
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("a loop thread panicked")),
-            )
-            .collect()
+    // Each part is taken by the thread that runs it; its result comes back the same way.
+    let work: Vec<Mutex<Option<Part<'_>>>> =
+        work.into_iter().map(|p| Mutex::new(Some(p))).collect();
+    let done: Vec<Mutex<Option<PartResult>>> = work.iter().map(|_| Mutex::new(None)).collect();
+    parallel::for_each_part(parts, &|i| {
+        let part = lock(&work[i]).take().expect("each part runs once");
+        let result = run_part(cell, config, projection, part, &mut { step });
+        *lock(&done[i]) = Some(result);
     });
+    let results: Vec<PartResult> = done
+        .into_iter()
+        .map(|r| r.into_inner().ok().flatten().expect("every part ran"))
+        .collect();
     let outputs: Vec<_> = results.iter().map(|(o, _)| o.view()).collect();
     let output = ndarray::concatenate(Axis(0), &outputs).expect("parts of one batch");
     let states = (0..cell.state_count())
@@ -429,8 +425,14 @@ fn parallel_parts<C: Cell>(cell: &C, batch: usize, time: usize, projection: Proj
     if projection == Projection::PerStep || work < MIN_WORK {
         return 1;
     }
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    threads.min(batch / MIN_ROWS).clamp(1, 8)
+    parallel::threads().min(batch / MIN_ROWS).max(1)
+}
+
+/// A part's last output and final states.
+type PartResult = (Array2<f32>, Vec<Array2<f32>>);
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The rows of a batch one loop works on.
@@ -472,7 +474,9 @@ fn run_part<C: Cell>(
         chunk * batch
     };
     let mut x_chunk = Array2::<f32>::zeros((gathered, input_dim));
-    let mut xw_chunk = Array2::<f32>::zeros((chunk * batch, width));
+    let mut scratch = Scratch::take(chunk * batch * width);
+    let mut xw_chunk = ArrayViewMut2::from_shape((chunk * batch, width), scratch.numbers())
+        .expect("the scratch holds a chunk");
 
     // Each chunk holds its steps in time order, `batch` rows a step.
     let contiguous = x.as_slice();
@@ -550,13 +554,49 @@ fn run_part<C: Cell>(
         }
         if let Some(seq) = &mut sequence {
             let step_output = if mask.is_some() { &output } else { &states[0] };
-            seq.slice_mut(s![.., step, ..]).assign(step_output);
+            for (mut to, from) in seq.outer_iter_mut().zip(step_output.outer_iter()) {
+                to.row_mut(step).assign(&from);
+            }
         }
     }
     if mask.is_none() {
         output.assign(&states[0]);
     }
     (output, states)
+}
+
+/// Each thread's buffer for projected inputs, kept between calls so that a
+/// call reuses memory the CPU has already mapped instead of asking for
+/// megabytes of fresh pages. It holds at most [`CHUNK_NUMBERS`] numbers.
+struct Scratch {
+    buffer: Vec<f32>,
+    len: usize,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+impl Scratch {
+    /// This thread's buffer with room for `len` numbers (left as they were:
+    /// the loop writes every number before it reads it).
+    fn take(len: usize) -> Scratch {
+        let mut buffer = SCRATCH.take();
+        if buffer.len() < len {
+            buffer.resize(len, 0.0);
+        }
+        Scratch { buffer, len }
+    }
+
+    fn numbers(&mut self) -> &mut [f32] {
+        &mut self.buffer[..self.len]
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        SCRATCH.set(std::mem::take(&mut self.buffer));
+    }
 }
 
 /// What the layer returns, as its config asks.

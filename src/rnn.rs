@@ -232,8 +232,15 @@ pub(crate) enum Projection {
     Hoisted,
 }
 
-/// Upper bound on the numbers held by a chunk of projected inputs (4 MiB).
-const CHUNK_NUMBERS: usize = 1 << 20;
+/// About the numbers a chunk of projected inputs holds (1 MiB): little
+/// enough to stay in a core's L2 cache until the recurrence reads them.
+const CHUNK_NUMBERS: usize = 1 << 18;
+
+/// The fewest steps in a chunk, so that each product has rows to work on.
+const MIN_CHUNK_STEPS: usize = 16;
+
+/// Numbers between the blocks of two steps in a chunk (64 bytes).
+const STEP_PAD: usize = 16;
 
 /// Checks that `x` is `(batch, time, input_dim)` with batch and time at least 1.
 pub(crate) fn check_input<'a>(
@@ -465,21 +472,24 @@ fn run_part<C: Cell>(
 
     let chunk = match projection {
         Projection::PerStep => 1,
-        Projection::Hoisted => (CHUNK_NUMBERS / (batch * width.max(input_dim))).clamp(1, time),
+        Projection::Hoisted => (CHUNK_NUMBERS / (batch * width.max(input_dim)))
+            .max(MIN_CHUNK_STEPS)
+            .min(time),
     };
     // Only the gathering path needs a copy of the inputs.
-    let gathered = if projection == Projection::Hoisted && x.as_slice().is_some() {
-        0
-    } else {
-        chunk * batch
-    };
-    let mut x_chunk = Array2::<f32>::zeros((gathered, input_dim));
-    let mut scratch = Scratch::take(chunk * batch * width);
-    let mut xw_chunk = ArrayViewMut2::from_shape((chunk * batch, width), scratch.numbers())
-        .expect("the scratch holds a chunk");
-
-    // Each chunk holds its steps in time order, `batch` rows a step.
     let contiguous = x.as_slice();
+    let direct = projection == Projection::Hoisted && contiguous.is_some();
+    let gathered = if direct { 0 } else { chunk * batch };
+    let mut x_chunk = Array2::<f32>::zeros((gathered, input_dim));
+
+    // Each chunk holds its steps in time order, `batch` rows a step, a step
+    // every `stride` numbers. Written straight from x, an example's rows are
+    // a stride apart; the padding keeps them from all landing in the same
+    // cache sets, as a power-of-two stride would.
+    let block = batch * width;
+    let stride = if direct { block + STEP_PAD } else { block };
+    let mut scratch = Scratch::take(chunk * stride);
+    let xw_chunk = scratch.numbers();
     let mut steps = 0;
     for step in 0..time {
         let k = step % chunk;
@@ -492,17 +502,16 @@ fn run_part<C: Cell>(
             };
             match (projection, contiguous) {
                 // Straight from each example's rows of x, no copy: example b
-                // at step j goes to row j·batch + b.
+                // at step j goes to row b of step j's block.
                 (Projection::Hoisted, Some(xs)) => {
-                    let xw = xw_chunk.as_slice_mut().expect("standard layout");
                     for b in 0..batch {
                         let rows = &xs[(b * time + first) * input_dim..];
                         cell.project_rows(
                             rows,
                             input_dim,
                             steps,
-                            &mut xw[b * width..],
-                            batch * width,
+                            &mut xw_chunk[b * width..],
+                            stride,
                         );
                     }
                 }
@@ -515,10 +524,10 @@ fn run_part<C: Cell>(
                             .assign(&x.slice(s![.., first + j, ..]));
                     }
                     let rows = steps * batch;
-                    cell.project(
-                        x_chunk.slice(s![..rows, ..]),
-                        xw_chunk.slice_mut(s![..rows, ..]),
-                    );
+                    let xw =
+                        ArrayViewMut2::from_shape((rows, width), &mut xw_chunk[..rows * width])
+                            .expect("the scratch holds a chunk");
+                    cell.project(x_chunk.slice(s![..rows, ..]), xw);
                 }
             }
         }
@@ -528,7 +537,8 @@ fn run_part<C: Cell>(
         } else {
             k
         };
-        let xw_t = xw_chunk.slice_mut(s![j * batch..(j + 1) * batch, ..]);
+        let xw_t = ArrayViewMut2::from_shape((batch, width), &mut xw_chunk[j * stride..][..block])
+            .expect("the scratch holds a step");
 
         if let Some(saved) = &mut saved {
             for (kept, state) in saved.iter_mut().zip(&states) {
@@ -567,7 +577,9 @@ fn run_part<C: Cell>(
 
 /// Each thread's buffer for projected inputs, kept between calls so that a
 /// call reuses memory the CPU has already mapped instead of asking for
-/// megabytes of fresh pages. It holds at most [`CHUNK_NUMBERS`] numbers.
+/// megabytes of fresh pages. A chunk is sized to [`CHUNK_NUMBERS`]; a buffer
+/// of more than four times that (the chunk of a very large batch) is used
+/// once and not kept.
 struct Scratch {
     buffer: Vec<f32>,
     len: usize,
@@ -595,7 +607,9 @@ impl Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        SCRATCH.set(std::mem::take(&mut self.buffer));
+        if self.buffer.len() <= 4 * CHUNK_NUMBERS {
+            SCRATCH.set(std::mem::take(&mut self.buffer));
+        }
     }
 }
 

@@ -243,3 +243,66 @@ fn a_batch_split_across_threads_gives_the_same_numbers() {
         }
     }
 }
+
+#[test]
+fn a_sequence_longer_than_a_chunk_gives_the_same_numbers() {
+    // The fused layers project a chunk of steps at a time (each part of the
+    // batch in chunks of 32 steps here: 32, then 13), with padded blocks
+    // when they read x in place and plain ones when they gather it first.
+    let mut rng = init::rng(22);
+    let (batch, time, input, units) = (64, 45, 32, 64);
+    let x = init::normal(&mut rng, (batch, time, input));
+    let mask = random_mask(&mut rng, batch, time);
+    for go_backwards in [false, true] {
+        let config = RnnConfig {
+            return_sequences: true,
+            return_state: true,
+            go_backwards,
+            zero_output_for_mask: true,
+        };
+        let lstm = LstmCell::new(units, input, &mut rng).unwrap();
+        let cells = [
+            compare(lstm.clone(), &x, Some(&mask), true, config, &mut rng),
+            compare(
+                GruCell::new(units, input, &mut rng).unwrap(),
+                &x,
+                None,
+                false,
+                config,
+                &mut rng,
+            ),
+            compare(
+                SimpleRnnCell::new(4 * units, input, &mut rng).unwrap(),
+                &x,
+                Some(&mask),
+                false,
+                config,
+                &mut rng,
+            ),
+        ];
+        for (looped, fused) in cells {
+            for (a, b) in looped.iter().zip(&fused) {
+                assert!(
+                    max_diff(a, b) < TOL,
+                    "go_backwards {go_backwards}: {}",
+                    max_diff(a, b)
+                );
+            }
+        }
+
+        // The same input laid out time-major: not contiguous as (batch, time,
+        // features), so the layer gathers each chunk before projecting it.
+        let time_major = Array3::from_shape_fn((time, batch, input), |(t, b, i)| x[[b, t, i]]);
+        let strided = time_major.view().permuted_axes([1, 0, 2]);
+        assert!(strided.as_slice().is_none());
+        let layer = Lstm::from_cell(lstm).with_config(config);
+        let args = CallArgs {
+            mask: Some(mask.view()),
+            initial_state: None,
+        };
+        let gathered = layer.call_with(strided.into_dyn(), args).unwrap();
+        let in_place = layer.call_with(x.view().into_dyn(), args).unwrap();
+        assert_eq!(gathered.output.shape(), &[batch, time, units]);
+        assert!(max_diff(&gathered.output, &in_place.output) < TOL);
+    }
+}

@@ -66,7 +66,7 @@ fn a_million_steps_in_a_few_megabytes() {
             layer.call(&shorter).unwrap();
         });
         // The input alone is 32 MB; the layer's own memory is bounded by its
-        // chunk of projected inputs (at most 2^20 numbers), the same for
+        // chunk of projected inputs (about 2^18 numbers), the same for
         // 200 thousand steps or a million.
         let name = layer.type_name();
         assert!(

@@ -21,7 +21,9 @@ const SPIN: Duration = Duration::from_millis(2);
 /// At most this many threads share a call.
 const MAX_THREADS: usize = 8;
 
-/// How many parts a call can run at once: the caller and the workers.
+/// How many parts a call can run at once: the caller and the workers, as
+/// many as the CPU has threads (at most 8), or `RNN_BASICS_THREADS` if set
+/// to a smaller number (1: every call runs on its caller's thread).
 pub(crate) fn threads() -> usize {
     pool().workers.len() + 1
 }
@@ -64,10 +66,13 @@ struct Pool {
 fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
     POOL.get_or_init(|| {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let workers = (1..threads.min(MAX_THREADS))
-            .map_while(Worker::spawn)
-            .collect();
+        let available = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let asked = std::env::var("RNN_BASICS_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&n| n >= 1);
+        let threads = asked.unwrap_or(available).min(available).min(MAX_THREADS);
+        let workers = (1..threads).map_while(Worker::spawn).collect();
         Pool {
             workers,
             busy: Mutex::new(()),
@@ -222,6 +227,30 @@ mod tests {
         });
         let t = threads();
         assert_eq!(sum.load(Ordering::Relaxed), t * t * (t + 1) / 2);
+    }
+
+    #[test]
+    fn callers_on_many_threads_share_the_workers() {
+        // One call holds the workers at a time; the others run their parts
+        // themselves. Every part of every call runs once either way.
+        let parts = threads().max(2);
+        let total = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..200 {
+                        let seen: Vec<AtomicUsize> =
+                            (0..parts).map(|_| AtomicUsize::new(0)).collect();
+                        for_each_part(parts, &|i| {
+                            seen[i].fetch_add(1, Ordering::Relaxed);
+                        });
+                        assert!(seen.iter().all(|c| c.load(Ordering::Relaxed) == 1));
+                        total.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        assert_eq!(total.load(Ordering::Relaxed), 800);
     }
 
     #[test]

@@ -6,17 +6,22 @@
 //! scheduler, which then runs both parts one after the other. So the
 //! workers here are started once and kept: after a part they spin for a
 //! moment (as OpenMP's workers do) before they sleep, so that calls made
-//! one after another find them awake, each on its own core.
+//! one after another find them awake, each on its own core. A worker woken
+//! from its sleep can be placed beside its waker too, so on Linux each call
+//! also keeps the workers off the caller's CPU.
 
 use std::cell::UnsafeCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 /// How long an idle worker spins for new work before it sleeps.
 const SPIN: Duration = Duration::from_millis(2);
+
+/// How long a caller done with its part spins for the workers before it sleeps.
+const WAIT_SPIN: Duration = Duration::from_micros(50);
 
 /// At most this many threads share a call.
 const MAX_THREADS: usize = 8;
@@ -46,7 +51,11 @@ pub(crate) fn for_each_part(parts: usize, part: &(dyn Fn(usize) + Sync)) {
     let started = Started {
         workers: &pool.workers[..parts - 1],
     };
+    let here = placement::current_cpu();
     for (i, worker) in started.workers.iter().enumerate() {
+        if let (Some(cpus), Some(cpu)) = (&pool.cpus, here) {
+            worker.keep_off(cpus, cpu);
+        }
         worker.give(job, i + 1);
     }
     part(0);
@@ -61,6 +70,8 @@ struct Pool {
     workers: Vec<Worker>,
     /// Held by the call using the workers.
     busy: Mutex<()>,
+    /// The CPUs the process may run on, where the workers can be placed.
+    cpus: Option<placement::Cpus>,
 }
 
 fn pool() -> &'static Pool {
@@ -76,6 +87,7 @@ fn pool() -> &'static Pool {
         Pool {
             workers,
             busy: Mutex::new(()),
+            cpus: placement::Cpus::allowed(),
         }
     })
 }
@@ -86,19 +98,25 @@ struct Worker {
     thread: Thread,
 }
 
-/// What the caller and a worker share. The caller writes `job`, then
-/// publishes it by raising `given`; the worker runs it and sets `done` to
-/// the same number. `job` is not touched again until `done` catches up.
+/// What the caller and a worker share. The caller writes `job` (the part,
+/// its index and the caller's thread, to wake when done), then publishes it
+/// by raising `given`; the worker runs it and sets `done` to the same
+/// number. `job` is not touched again until `done` catches up.
 struct Slot {
-    job: UnsafeCell<Option<(Job, usize)>>,
+    job: UnsafeCell<Option<(Job, usize, Thread)>>,
     given: AtomicU64,
     done: AtomicU64,
     panicked: AtomicBool,
+    /// The worker's thread id, once it has started (0 before).
+    thread_id: AtomicI32,
+    /// The CPU the worker is kept off, or -1.
+    kept_off: AtomicI32,
 }
 
-// SAFETY: `job` is written only by the caller holding the pool, while the
-// worker is not reading it (done == given), and read by the worker only
-// after `given` (Acquire) has published the write.
+// SAFETY: `job` is written by the caller holding the pool only while the
+// worker is idle (done == given), and taken by the worker only after `given`
+// (Acquire) has published that write and before `done` (Release) tells the
+// caller it may write again.
 unsafe impl Sync for Slot {}
 
 impl Worker {
@@ -108,6 +126,8 @@ impl Worker {
             given: AtomicU64::new(0),
             done: AtomicU64::new(0),
             panicked: AtomicBool::new(false),
+            thread_id: AtomicI32::new(0),
+            kept_off: AtomicI32::new(-1),
         });
         let theirs = Arc::clone(&slot);
         let handle = std::thread::Builder::new()
@@ -128,22 +148,37 @@ impl Worker {
         );
         // SAFETY: the worker has finished its last job (done == given) and
         // reads the slot again only after `given` rises below.
-        unsafe { *slot.job.get() = Some((job, index)) };
+        unsafe { *slot.job.get() = Some((job, index, std::thread::current())) };
         slot.given.fetch_add(1, Ordering::Release);
         self.thread.unpark();
     }
 
-    /// Waits until the worker has finished what it was given; true if it panicked.
+    /// Moves the worker off `cpu` (the caller's) if it may be there.
+    fn keep_off(&self, cpus: &placement::Cpus, cpu: i32) {
+        let slot = &self.slot;
+        let thread_id = slot.thread_id.load(Ordering::Acquire);
+        if thread_id != 0
+            && slot.kept_off.load(Ordering::Relaxed) != cpu
+            && cpus.keep_off(thread_id, cpu)
+        {
+            slot.kept_off.store(cpu, Ordering::Relaxed);
+        }
+    }
+
+    /// Waits until the worker has finished what it was given (spinning a
+    /// moment, then asleep until the worker wakes it); true if it panicked.
     fn wait(&self) -> bool {
         let slot = &self.slot;
         let given = slot.given.load(Ordering::Relaxed);
+        let started = Instant::now();
         let mut spins = 0u32;
         while slot.done.load(Ordering::Acquire) != given {
-            spins = spins.saturating_add(1);
-            if spins < 1 << 16 {
+            spins = spins.wrapping_add(1);
+            if !spins.is_multiple_of(64) || started.elapsed() < WAIT_SPIN {
                 std::hint::spin_loop();
             } else {
-                std::thread::yield_now();
+                // The worker unparks this thread after raising `done`.
+                std::thread::park();
             }
         }
         slot.panicked.swap(false, Ordering::Relaxed)
@@ -166,6 +201,8 @@ impl Drop for Started<'_> {
 
 /// A worker's life: wait for a job (spinning, then asleep), run it, repeat.
 fn work(slot: &Slot) {
+    slot.thread_id
+        .store(placement::current_thread_id(), Ordering::Release);
     let mut seen = 0;
     loop {
         let idle = Instant::now();
@@ -181,11 +218,86 @@ fn work(slot: &Slot) {
         }
         seen += 1;
         // SAFETY: published by `give` before `given` rose to `seen`.
-        let (job, index) = unsafe { (*slot.job.get()).expect("a job was given") };
+        let (job, index, caller) = unsafe { (*slot.job.get()).take().expect("a job was given") };
         if catch_unwind(AssertUnwindSafe(|| job(index))).is_err() {
             slot.panicked.store(true, Ordering::Relaxed);
         }
         slot.done.store(seen, Ordering::Release);
+        caller.unpark();
+    }
+}
+
+/// Where threads run: Linux's CPU affinity, and nothing elsewhere.
+#[cfg(target_os = "linux")]
+mod placement {
+    /// A set of CPUs.
+    pub(super) struct Cpus(libc::cpu_set_t);
+
+    impl Cpus {
+        /// The CPUs this process may run on.
+        pub(super) fn allowed() -> Option<Cpus> {
+            // SAFETY: a zeroed cpu_set_t is an empty set; the call fills it.
+            unsafe {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                let size = std::mem::size_of::<libc::cpu_set_t>();
+                (libc::sched_getaffinity(0, size, &mut set) == 0).then_some(Cpus(set))
+            }
+        }
+
+        /// Lets thread `thread_id` run on these CPUs but `cpu`; false if
+        /// that leaves none or the system refuses.
+        pub(super) fn keep_off(&self, thread_id: i32, cpu: i32) -> bool {
+            let mut set = self.0;
+            let Ok(cpu) = usize::try_from(cpu) else {
+                return false;
+            };
+            // SAFETY: `set` is a valid cpu_set_t; CPU_CLR ignores numbers
+            // past its end.
+            unsafe {
+                libc::CPU_CLR(cpu, &mut set);
+                libc::CPU_COUNT(&set) > 0
+                    && libc::sched_setaffinity(
+                        thread_id,
+                        std::mem::size_of::<libc::cpu_set_t>(),
+                        &set,
+                    ) == 0
+            }
+        }
+    }
+
+    /// The CPU the calling thread runs on now.
+    pub(super) fn current_cpu() -> Option<i32> {
+        // SAFETY: no arguments; -1 on failure.
+        let cpu = unsafe { libc::sched_getcpu() };
+        (cpu >= 0).then_some(cpu)
+    }
+
+    /// The calling thread's id.
+    pub(super) fn current_thread_id() -> i32 {
+        // SAFETY: no arguments; cannot fail.
+        unsafe { libc::gettid() }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod placement {
+    pub(super) struct Cpus;
+
+    impl Cpus {
+        pub(super) fn allowed() -> Option<Cpus> {
+            None
+        }
+        pub(super) fn keep_off(&self, _thread_id: i32, _cpu: i32) -> bool {
+            false
+        }
+    }
+
+    pub(super) fn current_cpu() -> Option<i32> {
+        None
+    }
+
+    pub(super) fn current_thread_id() -> i32 {
+        0
     }
 }
 

@@ -202,45 +202,7 @@ fn a_batch_split_across_threads_gives_the_same_numbers() {
     let (batch, time, input, units) = (32, 20, 64, 64);
     let x = init::normal(&mut rng, (batch, time, input));
     let mask = random_mask(&mut rng, batch, time);
-    for go_backwards in [false, true] {
-        let config = RnnConfig {
-            return_sequences: true,
-            return_state: true,
-            go_backwards,
-            zero_output_for_mask: false,
-        };
-        let cells = [
-            compare(
-                LstmCell::new(units, input, &mut rng).unwrap(),
-                &x,
-                Some(&mask),
-                true,
-                config,
-                &mut rng,
-            ),
-            compare(
-                GruCell::new(units, input, &mut rng).unwrap(),
-                &x,
-                Some(&mask),
-                true,
-                config,
-                &mut rng,
-            ),
-            compare(
-                SimpleRnnCell::new(4 * units, input, &mut rng).unwrap(),
-                &x,
-                None,
-                true,
-                config,
-                &mut rng,
-            ),
-        ];
-        for (looped, fused) in cells {
-            for (a, b) in looped.iter().zip(&fused) {
-                assert_eq!(a, b, "go_backwards {go_backwards}");
-            }
-        }
-    }
+    assert_loop_and_fused_equal(&mut rng, &x, &mask, units, false);
 }
 
 #[test]
@@ -254,52 +216,59 @@ fn a_sequence_longer_than_a_chunk_gives_the_same_numbers() {
     let (batch, time, input, units) = (64, 45, 32, 64);
     let x = init::normal(&mut rng, (batch, time, input));
     let mask = random_mask(&mut rng, batch, time);
+    assert_loop_and_fused_equal(&mut rng, &x, &mask, units, true);
+
+    // The same input laid out time-major: not contiguous as (batch, time,
+    // features), so the layer gathers each chunk before projecting it.
+    let time_major = Array3::from_shape_fn((time, batch, input), |(t, b, i)| x[[b, t, i]]);
+    let strided = time_major.view().permuted_axes([1, 0, 2]);
+    assert!(strided.as_slice().is_none());
+    let args = CallArgs {
+        mask: Some(mask.view()),
+        initial_state: None,
+    };
+    for go_backwards in [false, true] {
+        let layer = Lstm::new(units, input, &mut rng)
+            .unwrap()
+            .return_sequences(true)
+            .go_backwards(go_backwards);
+        let gathered = layer.call_with(strided.into_dyn(), args).unwrap();
+        let in_place = layer.call_with(x.view().into_dyn(), args).unwrap();
+        assert_eq!(gathered.output.shape(), &[batch, time, units]);
+        assert_eq!(gathered.output, in_place.output);
+    }
+}
+
+/// Runs an LSTM and a GRU (with `mask`) and a SimpleRNN (without) through
+/// the loop wrapper and the fused layers, forward and backward, from random
+/// initial states, and asserts that every output and state is equal to the bit.
+fn assert_loop_and_fused_equal(
+    rng: &mut init::Rng,
+    x: &Array3<f32>,
+    mask: &Array2<bool>,
+    units: usize,
+    zero_output_for_mask: bool,
+) {
+    let input = x.dim().2;
     for go_backwards in [false, true] {
         let config = RnnConfig {
             return_sequences: true,
             return_state: true,
             go_backwards,
-            zero_output_for_mask: true,
+            zero_output_for_mask,
         };
-        let lstm = LstmCell::new(units, input, &mut rng).unwrap();
+        let lstm = LstmCell::new(units, input, rng).unwrap();
+        let gru = GruCell::new(units, input, rng).unwrap();
+        let simple = SimpleRnnCell::new(4 * units, input, rng).unwrap();
         let cells = [
-            compare(lstm.clone(), &x, Some(&mask), true, config, &mut rng),
-            compare(
-                GruCell::new(units, input, &mut rng).unwrap(),
-                &x,
-                None,
-                false,
-                config,
-                &mut rng,
-            ),
-            compare(
-                SimpleRnnCell::new(4 * units, input, &mut rng).unwrap(),
-                &x,
-                Some(&mask),
-                false,
-                config,
-                &mut rng,
-            ),
+            compare(lstm, x, Some(mask), true, config, rng),
+            compare(gru, x, Some(mask), true, config, rng),
+            compare(simple, x, None, true, config, rng),
         ];
         for (looped, fused) in cells {
             for (a, b) in looped.iter().zip(&fused) {
                 assert_eq!(a, b, "go_backwards {go_backwards}");
             }
         }
-
-        // The same input laid out time-major: not contiguous as (batch, time,
-        // features), so the layer gathers each chunk before projecting it.
-        let time_major = Array3::from_shape_fn((time, batch, input), |(t, b, i)| x[[b, t, i]]);
-        let strided = time_major.view().permuted_axes([1, 0, 2]);
-        assert!(strided.as_slice().is_none());
-        let layer = Lstm::from_cell(lstm).with_config(config);
-        let args = CallArgs {
-            mask: Some(mask.view()),
-            initial_state: None,
-        };
-        let gathered = layer.call_with(strided.into_dyn(), args).unwrap();
-        let in_place = layer.call_with(x.view().into_dyn(), args).unwrap();
-        assert_eq!(gathered.output.shape(), &[batch, time, units]);
-        assert_eq!(gathered.output, in_place.output);
     }
 }

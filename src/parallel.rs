@@ -26,6 +26,13 @@ const WAIT_SPIN: Duration = Duration::from_micros(50);
 /// At most this many threads share a call.
 const MAX_THREADS: usize = 8;
 
+/// Set in the child of a fork, which has none of the workers.
+static FORKED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn forked() {
+    FORKED.store(true, Ordering::Relaxed);
+}
+
 /// How many parts a call can run at once: the caller and the workers, as
 /// many as the CPU has threads (at most 8), or `RNN_BASICS_THREADS` if set
 /// to a smaller number (1: every call runs on its caller's thread).
@@ -36,12 +43,13 @@ pub(crate) fn threads() -> usize {
 /// Runs `part(0)`, …, `part(parts - 1)`: part 0 on the calling thread,
 /// each other one on a worker, and returns when all have finished. If the
 /// workers are busy with another call (from another thread, or from inside
-/// a part), every part runs here, one after another. A panic in a part is
-/// raised again here once every part has stopped.
+/// a part, or in the child of a fork), every part runs here, one after
+/// another. A panic in a part is raised again here once every part has
+/// stopped.
 pub(crate) fn for_each_part(parts: usize, part: &(dyn Fn(usize) + Sync)) {
     let pool = pool();
     let claimed = (parts > 1).then(|| pool.busy.try_lock().ok()).flatten();
-    if claimed.is_none() || parts > threads() {
+    if claimed.is_none() || parts > threads() || FORKED.load(Ordering::Relaxed) {
         (0..parts).for_each(part);
         return;
     }
@@ -84,6 +92,7 @@ fn pool() -> &'static Pool {
             .filter(|&n| n >= 1);
         let threads = asked.unwrap_or(available).min(available).min(MAX_THREADS);
         let workers = (1..threads).map_while(Worker::spawn).collect();
+        placement::on_fork_child(forked);
         Pool {
             workers,
             busy: Mutex::new(()),
@@ -277,6 +286,12 @@ mod placement {
         // SAFETY: no arguments; cannot fail.
         unsafe { libc::gettid() }
     }
+
+    /// Has `child` run in the child of every later fork.
+    pub(super) fn on_fork_child(child: extern "C" fn()) {
+        // SAFETY: registers a handler that only stores to an atomic.
+        unsafe { libc::pthread_atfork(None, None, Some(child)) };
+    }
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -299,6 +314,8 @@ mod placement {
     pub(super) fn current_thread_id() -> i32 {
         0
     }
+
+    pub(super) fn on_fork_child(_child: extern "C" fn()) {}
 }
 
 #[cfg(test)]
@@ -363,6 +380,34 @@ mod tests {
             }
         });
         assert_eq!(total.load(Ordering::Relaxed), 800);
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_forked_child_runs_every_part_itself() {
+        // The child of a fork has this thread only, not the workers.
+        for_each_part(threads(), &|_| {});
+        // SAFETY: the child calls only what is safe after a fork (atomics,
+        // alarm, _exit) besides the code under test, which allocates nothing.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            // A hang ends the child with SIGALRM instead of hanging the tests.
+            unsafe { libc::alarm(10) };
+            let sum = AtomicUsize::new(0);
+            for_each_part(2, &|i| {
+                sum.fetch_add(i + 1, Ordering::Relaxed);
+            });
+            let ok = sum.load(Ordering::Relaxed) == 3;
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+        }
+        let mut status = 0;
+        // SAFETY: waits for the child started above.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "the child ended with status {status:#x}"
+        );
     }
 
     #[test]

@@ -236,8 +236,12 @@ pub(crate) enum Projection {
 /// enough to stay in a core's L2 cache until the recurrence reads them.
 const CHUNK_NUMBERS: usize = 1 << 18;
 
-/// The fewest steps in a chunk, so that each product has rows to work on.
+/// The fewest steps in a chunk, so that each product has rows to work on,
+/// as long as the chunk stays within [`MAX_CHUNK_NUMBERS`].
 const MIN_CHUNK_STEPS: usize = 16;
+
+/// The most numbers a chunk holds (4 MiB), unless one step needs more.
+const MAX_CHUNK_NUMBERS: usize = 1 << 20;
 
 /// Numbers between the blocks of two steps in a chunk (64 bytes).
 const STEP_PAD: usize = 16;
@@ -472,9 +476,7 @@ fn run_part<C: Cell>(
 
     let chunk = match projection {
         Projection::PerStep => 1,
-        Projection::Hoisted => (CHUNK_NUMBERS / (batch * width.max(input_dim)))
-            .max(MIN_CHUNK_STEPS)
-            .min(time),
+        Projection::Hoisted => chunk_steps(batch * width.max(input_dim), time),
     };
     // Only the gathering path needs a copy of the inputs.
     let contiguous = x.as_slice();
@@ -575,11 +577,18 @@ fn run_part<C: Cell>(
     (output, states)
 }
 
+/// Steps projected at once when one step takes `step_numbers` numbers: about
+/// [`CHUNK_NUMBERS`], at least [`MIN_CHUNK_STEPS`] while that fits in
+/// [`MAX_CHUNK_NUMBERS`], at least one, at most the sequence.
+fn chunk_steps(step_numbers: usize, time: usize) -> usize {
+    let fewest = MIN_CHUNK_STEPS.min(MAX_CHUNK_NUMBERS / step_numbers);
+    (CHUNK_NUMBERS / step_numbers).max(fewest).clamp(1, time)
+}
+
 /// Each thread's buffer for projected inputs, kept between calls so that a
 /// call reuses memory the CPU has already mapped instead of asking for
-/// megabytes of fresh pages. A chunk is sized to [`CHUNK_NUMBERS`]; a buffer
-/// of more than four times that (the chunk of a very large batch) is used
-/// once and not kept.
+/// megabytes of fresh pages. A buffer larger than a chunk can be (one step
+/// of a very large batch) is used once and not kept.
 struct Scratch {
     buffer: Vec<f32>,
     len: usize,
@@ -607,7 +616,7 @@ impl Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        if self.buffer.len() <= 4 * CHUNK_NUMBERS {
+        if self.buffer.len() <= 2 * MAX_CHUNK_NUMBERS {
             SCRATCH.set(std::mem::take(&mut self.buffer));
         }
     }
@@ -643,4 +652,24 @@ pub(crate) fn time_index(go_backwards: bool, time: usize, step: usize) -> usize 
 pub fn reverse_time(a: &ArrayD<f32>) -> ArrayD<f32> {
     a.slice_axis(Axis(1), ndarray::Slice::new(0, None, -1))
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_fit_the_cache_and_stay_bounded() {
+        // lstm_medium's part of the batch (16 rows of 4·128): 32 steps, 1 MiB.
+        assert_eq!(chunk_steps(16 * 512, 100), 32);
+        // lstm_large's (32 rows of 4·512): at least 16 steps, 4 MiB.
+        assert_eq!(chunk_steps(32 * 2048, 50), 16);
+        // A batch so large that 16 steps would take 128 MiB: one step a chunk.
+        assert_eq!(chunk_steps(1024 * 2048, 50), 1);
+        // Between the two: as many steps as fit in 4 MiB.
+        assert_eq!(chunk_steps(1 << 17, 50), 8);
+        // One example of LSTM(16): long chunks, never past the sequence.
+        assert_eq!(chunk_steps(64, 1_000_000), 4096);
+        assert_eq!(chunk_steps(64, 10), 10);
+    }
 }

@@ -179,17 +179,8 @@ impl Worker {
     fn wait(&self) -> bool {
         let slot = &self.slot;
         let given = slot.given.load(Ordering::Relaxed);
-        let started = Instant::now();
-        let mut spins = 0u32;
-        while slot.done.load(Ordering::Acquire) != given {
-            spins = spins.wrapping_add(1);
-            if !spins.is_multiple_of(64) || started.elapsed() < WAIT_SPIN {
-                std::hint::spin_loop();
-            } else {
-                // The worker unparks this thread after raising `done`.
-                std::thread::park();
-            }
-        }
+        // The worker unparks this thread after raising `done`.
+        spin_then_park(WAIT_SPIN, || slot.done.load(Ordering::Acquire) == given);
         slot.panicked.swap(false, Ordering::Relaxed)
     }
 }
@@ -214,17 +205,8 @@ fn work(slot: &Slot) {
         .store(placement::current_thread_id(), Ordering::Release);
     let mut seen = 0;
     loop {
-        let idle = Instant::now();
-        let mut spins = 0u32;
-        while slot.given.load(Ordering::Acquire) == seen {
-            spins = spins.wrapping_add(1);
-            if !spins.is_multiple_of(1024) {
-                std::hint::spin_loop();
-            } else if idle.elapsed() > SPIN {
-                // `give` unparks after raising `given`, so no wake-up is lost.
-                std::thread::park();
-            }
-        }
+        // `give` unparks after raising `given`, so no wake-up is lost.
+        spin_then_park(SPIN, || slot.given.load(Ordering::Acquire) != seen);
         seen += 1;
         // SAFETY: published by `give` before `given` rose to `seen`.
         let (job, index, caller) = unsafe { (*slot.job.get()).take().expect("a job was given") };
@@ -233,6 +215,21 @@ fn work(slot: &Slot) {
         }
         slot.done.store(seen, Ordering::Release);
         caller.unpark();
+    }
+}
+
+/// Returns once `ready()`: spins for up to `budget`, then sleeps until
+/// unparked (by whoever makes it ready), checking again at every wake-up.
+fn spin_then_park(budget: Duration, ready: impl Fn() -> bool) {
+    let started = Instant::now();
+    let mut spins = 0u32;
+    while !ready() {
+        spins = spins.wrapping_add(1);
+        if !spins.is_multiple_of(64) || started.elapsed() < budget {
+            std::hint::spin_loop();
+        } else {
+            std::thread::park();
+        }
     }
 }
 

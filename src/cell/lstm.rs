@@ -135,15 +135,82 @@ impl LstmCell {
     }
 }
 
+/// The gates of every example, in one pass over memory:
+/// `c = σ(f)·c + σ(i)·tanh(g)`, `h = σ(o)·tanh(c)`.
+fn lstm_gates(
+    z: &[f32],
+    h: &mut [f32],
+    c: &mut [f32],
+    units: usize,
+    act: Activation,
+    rec: Activation,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if (act, rec) == (Activation::Tanh, Activation::Sigmoid)
+        && crate::linalg::simd_level() == crate::linalg::Level::Avx512
+    {
+        // SAFETY: the CPU has AVX-512F.
+        return unsafe { lstm_gates_avx512(z, h, c, units) };
+    }
+    lstm_gates_any(z, h, c, units, act, rec);
+}
+
 multiversion! {
-    /// The gates of every example, in one pass over memory:
-    /// `c = σ(f)·c + σ(i)·tanh(g)`, `h = σ(o)·tanh(c)`.
-    fn lstm_gates(z: &[f32], h: &mut [f32], c: &mut [f32], units: usize, act: Activation, rec: Activation) {
+    /// [`lstm_gates`] with any activations, on any CPU.
+    fn lstm_gates_any(z: &[f32], h: &mut [f32], c: &mut [f32], units: usize, act: Activation, rec: Activation) {
         match (act, rec) {
             (Activation::Tanh, Activation::Sigmoid) => {
                 lstm_loop(z, h, c, units, activation::tanh, activation::sigmoid)
             }
             _ => lstm_loop(z, h, c, units, |x| act.apply(x), |x| rec.apply(x)),
+        }
+    }
+}
+
+/// [`lstm_gates`] for tanh and sigmoid, 16 units at a time, with the same
+/// bits as [`lstm_loop`].
+///
+/// # Safety
+///
+/// The CPU must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn lstm_gates_avx512(z: &[f32], h: &mut [f32], c: &mut [f32], units: usize) {
+    use std::arch::x86_64::*;
+
+    use activation::avx512::{sigmoid16, tanh16};
+
+    let examples = h.len() / units;
+    assert!(z.len() >= examples * 4 * units && c.len() >= examples * units);
+    for example in 0..examples {
+        let (z, h, c) = (
+            &z[example * 4 * units..],
+            &mut h[example * units..],
+            &mut c[example * units..],
+        );
+        for j in (0..units).step_by(16) {
+            // The last group of units may be short: its other lanes are neither read nor written.
+            let lanes: __mmask16 = if units - j >= 16 {
+                !0
+            } else {
+                (1 << (units - j)) - 1
+            };
+            // SAFETY: every lane in `lanes` is inside its gate block of z and
+            // inside the example's units of h and c.
+            unsafe {
+                let gate = |g: usize| _mm512_maskz_loadu_ps(lanes, z.as_ptr().add(g * units + j));
+                let (i, f) = (sigmoid16(gate(0)), sigmoid16(gate(1)));
+                let (g, o) = (tanh16(gate(2)), sigmoid16(gate(3)));
+                let c_at = c.as_mut_ptr().add(j);
+                let c_prev = _mm512_maskz_loadu_ps(lanes, c_at);
+                let c_new = _mm512_add_ps(_mm512_mul_ps(f, c_prev), _mm512_mul_ps(i, g));
+                _mm512_mask_storeu_ps(c_at, lanes, c_new);
+                _mm512_mask_storeu_ps(
+                    h.as_mut_ptr().add(j),
+                    lanes,
+                    _mm512_mul_ps(o, tanh16(c_new)),
+                );
+            }
         }
     }
 }
@@ -252,5 +319,48 @@ impl Cell for LstmCell {
             w.push(b.view().into_dyn());
         }
         w
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_avx512_gate_pass_gives_the_bits_of_the_plain_loop() {
+        if !std::arch::is_x86_feature_detected!("avx512f") {
+            eprintln!("no AVX-512 on this CPU: nothing to compare");
+            return;
+        }
+        let mut rng = init::rng(7);
+        let examples = 3;
+        // Whole groups of 16 units, short last groups, and fewer than 16.
+        for units in [1, 5, 16, 17, 31, 128, 130] {
+            let z = init::normal(&mut rng, (examples, 4 * units)).mapv(|v| 6.0 * v);
+            let z = z.as_slice().unwrap();
+            let c0 = init::normal(&mut rng, (examples, units));
+            let (mut h_plain, mut c_plain) = (vec![0.0f32; examples * units], c0.clone());
+            let c_plain = c_plain.as_slice_mut().unwrap();
+            lstm_loop(
+                z,
+                &mut h_plain,
+                c_plain,
+                units,
+                activation::tanh,
+                activation::sigmoid,
+            );
+            // Past the end of h and c, numbers that the pass must not touch.
+            let sentinel = 7.5f32;
+            let mut h = vec![sentinel; examples * units + 16];
+            let mut c = c0.iter().copied().chain([sentinel; 16]).collect::<Vec<_>>();
+            let n = examples * units;
+            // SAFETY: the CPU has AVX-512F (checked above).
+            unsafe { lstm_gates_avx512(z, &mut h[..n], &mut c[..n], units) };
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&h[..n]), bits(&h_plain), "h, {units} units");
+            assert_eq!(bits(&c[..n]), bits(c_plain), "c, {units} units");
+            assert!(h[n..].iter().chain(&c[n..]).all(|v| *v == sentinel));
+        }
     }
 }

@@ -18,6 +18,8 @@ pub(crate) struct PackedMatrix {
     k: usize,
     n: usize,
     panels: Vec<f32>,
+    /// No infinity or NaN in B, so that `0 · B` is all zeros.
+    finite: bool,
 }
 
 impl PackedMatrix {
@@ -35,7 +37,13 @@ impl PackedMatrix {
                 }
             }
         }
-        PackedMatrix { k, n, panels }
+        let finite = b.iter().all(|v| v.is_finite());
+        PackedMatrix {
+            k,
+            n,
+            panels,
+            finite,
+        }
     }
 
     /// `C = A · B` (or `C += A · B` with `accumulate`), `A` being `m` rows of
@@ -87,6 +95,17 @@ impl PackedMatrix {
         assert!(lda >= k && ldc >= n, "strides shorter than the rows");
         assert!(a.len() >= (m - 1) * lda + k, "A is too short");
         assert!(c.len() >= (m - 1) * ldc + n, "C is too short");
+        // A all zeros (a recurrence's first step from the zero state): the
+        // kernels would sum products of ±0 onto +0, which gives +0, so the
+        // same bits come from adding +0 directly. (Onto a bias, a zero sum's
+        // sign would depend on the products, so that case runs as usual.)
+        let zero_a = || self.finite && (0..m).all(|r| a[r * lda..][..k].iter().all(|v| *v == 0.0));
+        let c_rows = c.chunks_mut(ldc).take(m).map(|row| &mut row[..n]);
+        match start {
+            Start::Zero if zero_a() => return c_rows.for_each(|row| row.fill(0.0)),
+            Start::Accumulate if zero_a() => return c_rows.flatten().for_each(|v| *v += 0.0),
+            _ => {}
+        }
         let level = simd::level();
         let mr = level.rows_per_kernel();
         // Row blocks whose A stays in the L2 cache while every panel passes.
@@ -186,6 +205,45 @@ mod tests {
                 .fold(0.0f32, |x, y| x.max(*y));
             assert!(worst < 2e-4, "{m}x{k}x{n} accumulated: {worst}");
         }
+    }
+
+    #[test]
+    fn a_zero_a_gives_the_bits_the_kernels_give() {
+        let mut rng = crate::init::rng(8);
+        let (m, k, n) = (5, 7, 40);
+        let a = Array2::from_shape_fn((m, k), |(r, p)| if (r + p) % 3 == 0 { -0.0 } else { 0.0 });
+        let b = crate::init::normal(&mut rng, (k, n));
+        let skipping = PackedMatrix::pack(b.view());
+        let mut computing = skipping.clone();
+        computing.finite = false;
+        let start_c = Array2::from_shape_fn((m, n), |(r, j)| match (r + j) % 4 {
+            0 => -0.0,
+            1 => 0.0,
+            2 => f32::NAN,
+            _ => r as f32 - j as f32,
+        });
+        let bits = |c: &Array2<f32>| c.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        for accumulate in [false, true] {
+            let run = |packed: &PackedMatrix| {
+                let mut c = start_c.clone();
+                let a = a.as_slice().unwrap();
+                packed.matmul(a, k, m, c.as_slice_mut().unwrap(), n, accumulate);
+                c
+            };
+            let (skipped, computed) = (run(&skipping), run(&computing));
+            assert_eq!(bits(&skipped), bits(&computed), "accumulate: {accumulate}");
+            // -0 became +0 where C was added to; NaN stayed.
+            assert_eq!(skipped[[0, 0]].to_bits(), 0);
+            assert!(!accumulate || skipped[[0, 2]].is_nan());
+        }
+        // An infinity in B makes 0 · B a NaN: no shortcut then.
+        let mut b = b;
+        b[[3, 5]] = f32::INFINITY;
+        let mut c = Array2::<f32>::zeros((m, n));
+        let a = a.as_slice().unwrap();
+        PackedMatrix::pack(b.view()).matmul(a, k, m, c.as_slice_mut().unwrap(), n, true);
+        assert!(c.column(5).iter().all(|v| v.is_nan()));
+        assert!(c.column(4).iter().all(|v| *v == 0.0));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use ndarray::{
 
 use crate::cell::{Cell, check_states};
 use crate::{Error, Result, parallel, show};
+use std::mem::MaybeUninit;
 use std::sync::Mutex;
 
 /// What a recurrent layer returns and how it reads its input: Keras's
@@ -316,7 +317,7 @@ pub(crate) fn run<C: Cell + Sync>(
     let parts = parallel_parts(cell, batch, time, projection);
     let mut sequence = config
         .return_sequences
-        .then(|| Array3::<f32>::zeros((batch, time, cell.units())));
+        .then(|| Array3::<f32>::uninit((batch, time, cell.units())));
     let step = |xw: ArrayViewMut2<f32>, s: &mut [Array2<f32>], ws: &mut C::Workspace| {
         cell.recur(xw, s, ws)
     };
@@ -392,7 +393,7 @@ pub(crate) fn run_with<C: Cell>(
     let (batch, time, _) = x.dim();
     let mut sequence = config
         .return_sequences
-        .then(|| Array3::<f32>::zeros((batch, time, cell.units())));
+        .then(|| Array3::<f32>::uninit((batch, time, cell.units())));
     let part = Part {
         x,
         mask: args.mask,
@@ -451,7 +452,8 @@ struct Part<'a> {
     x: ArrayView3<'a, f32>,
     mask: Option<ArrayView2<'a, bool>>,
     states: Vec<Array2<f32>>,
-    sequence: Option<ArrayViewMut3<'a, f32>>,
+    /// Written in full, every step of every example, before it is read.
+    sequence: Option<ArrayViewMut3<'a, MaybeUninit<f32>>>,
 }
 
 /// The loop over one part: returns its last output and final states.
@@ -567,7 +569,9 @@ fn run_part<C: Cell>(
         if let Some(seq) = &mut sequence {
             let step_output = if mask.is_some() { &output } else { &states[0] };
             for (mut to, from) in seq.outer_iter_mut().zip(step_output.outer_iter()) {
-                to.row_mut(step).assign(&from);
+                for (to, from) in to.row_mut(step).iter_mut().zip(from) {
+                    to.write(*from);
+                }
             }
         }
     }
@@ -625,13 +629,16 @@ impl Drop for Scratch {
 /// What the layer returns, as its config asks.
 fn finish(
     config: &RnnConfig,
-    sequence: Option<Array3<f32>>,
+    sequence: Option<Array3<MaybeUninit<f32>>>,
     output: Array2<f32>,
     states: Vec<Array2<f32>>,
 ) -> RnnOutput {
     RnnOutput {
         output: match sequence {
-            Some(seq) => seq.into_dyn(),
+            // SAFETY: every example's loop wrote its output at every step
+            // (`run_part` writes row `step` of each example for each step,
+            // and the parts cover the batch); a panic never gets here.
+            Some(seq) => unsafe { seq.assume_init() }.into_dyn(),
             None => output.into_dyn(),
         },
         states: if config.return_state {

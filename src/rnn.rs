@@ -569,9 +569,9 @@ fn run_part<C: Cell>(
         if let Some(seq) = &mut sequence {
             let step_output = if mask.is_some() { &output } else { &states[0] };
             for (mut to, from) in seq.outer_iter_mut().zip(step_output.outer_iter()) {
-                for (to, from) in to.row_mut(step).iter_mut().zip(from) {
-                    to.write(*from);
-                }
+                let (mut to, rows) = (to.row_mut(step), "rows of standard-layout arrays");
+                let from = from.as_slice().expect(rows);
+                to.as_slice_mut().expect(rows).write_copy_of_slice(from);
             }
         }
     }

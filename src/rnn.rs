@@ -569,9 +569,9 @@ fn run_part<C: Cell>(
         if let Some(seq) = &mut sequence {
             let step_output = if mask.is_some() { &output } else { &states[0] };
             for (mut to, from) in seq.outer_iter_mut().zip(step_output.outer_iter()) {
-                let (mut to, rows) = (to.row_mut(step), "rows of standard-layout arrays");
-                let from = from.as_slice().expect(rows);
-                to.as_slice_mut().expect(rows).write_copy_of_slice(from);
+                const ROWS: &str = "rows of standard-layout arrays are contiguous";
+                let (mut to, from) = (to.row_mut(step), from.as_slice().expect(ROWS));
+                to.as_slice_mut().expect(ROWS).write_copy_of_slice(from);
             }
         }
     }

@@ -78,15 +78,41 @@ macro_rules! multiversion {
 }
 pub(crate) use multiversion;
 
-/// `C[rows × cols] (+)= A[rows × k] · P[k × 32]` for one packed panel `P`.
+/// `C[rows × 32·count] (+)= A[rows × k] · [P_1 … P_count]` for `count`
+/// packed panels side by side, each `k × 32`, one after another in memory.
 ///
 /// # Safety
 ///
-/// `a` must hold `rows` rows of `k` numbers, `lda` apart; `panel` `k × 32`
-/// numbers; `c` `rows` rows of `cols` numbers, `ldc` apart; `rows` at most
-/// the level's rows per kernel, `cols` at most 32.
+/// `a` must hold `rows` rows of `k` numbers, `lda` apart; `panels` `count`
+/// panels of `k × 32` numbers; `c` `rows` rows of `32·count` numbers, `ldc`
+/// apart (and a bias `32·count` numbers); `rows` at most the level's rows
+/// per kernel.
 #[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn kernel(
+pub(crate) unsafe fn panels(
+    level: Level,
+    k: usize,
+    a: *const f32,
+    lda: usize,
+    panels: *const f32,
+    count: usize,
+    c: *mut f32,
+    ldc: usize,
+    rows: usize,
+    start: Start<'_>,
+) {
+    // SAFETY: the caller's bounds.
+    unsafe { run(level, k, a, lda, panels, count, c, ldc, rows, start) };
+}
+
+/// `C[rows × cols] (+)= A[rows × k] · P[k × 32]` for a last panel of which
+/// only the first `cols` columns (fewer than 32) are C's.
+///
+/// # Safety
+///
+/// As [`panels`], with one panel, `cols` numbers in each row of C and of
+/// the bias.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn narrow_panel(
     level: Level,
     k: usize,
     a: *const f32,
@@ -98,12 +124,7 @@ pub(crate) unsafe fn kernel(
     cols: usize,
     start: Start<'_>,
 ) {
-    if cols == PANEL {
-        // SAFETY: the caller's bounds; all 32 columns of C (and of the bias) are there.
-        unsafe { run(level, k, a, lda, panel, c, ldc, rows, start) };
-        return;
-    }
-    // A last, narrower panel: compute all 32 columns aside, keep `cols`.
+    // Compute all 32 columns aside, keep `cols`.
     let mut tile = [0.0f32; 12 * PANEL];
     let mut bias = [0.0f32; PANEL];
     let aside = match start {
@@ -121,6 +142,7 @@ pub(crate) unsafe fn kernel(
             a,
             lda,
             panel,
+            1,
             tile.as_mut_ptr(),
             PANEL,
             rows,
@@ -149,18 +171,29 @@ pub(crate) enum Start<'a> {
     Bias(&'a [f32]),
 }
 
-/// The level's kernel for `rows` rows, writing 32 columns of C.
+impl<'a> Start<'a> {
+    /// The start of the columns from `col0` on.
+    pub(crate) fn at_column(self, col0: usize) -> Start<'a> {
+        match self {
+            Start::Bias(b) => Start::Bias(&b[col0..]),
+            other => other,
+        }
+    }
+}
+
+/// The level's kernel for `rows` rows, over `count` whole panels.
 ///
 /// # Safety
 ///
-/// As [`kernel`], with 32 columns of C, and 32 numbers of bias with `Start::Bias`.
+/// As [`panels`].
 #[allow(clippy::too_many_arguments)]
 unsafe fn run(
     level: Level,
     k: usize,
     a: *const f32,
     lda: usize,
-    panel: *const f32,
+    panels: *const f32,
+    count: usize,
     c: *mut f32,
     ldc: usize,
     rows: usize,
@@ -176,13 +209,13 @@ unsafe fn run(
         match level {
             #[cfg(target_arch = "x86_64")]
             Level::Avx512 => {
-                dispatch_rows!(avx512, rows, (k, a, lda, panel, c, ldc, bias, accumulate); 1 2 3 4 5 6 7 8 9 10 11 12)
+                dispatch_rows!(avx512, rows, (k, a, lda, panels, count, c, ldc, bias, accumulate); 1 2 3 4 5 6 7 8 9 10 11 12)
             }
             #[cfg(target_arch = "x86_64")]
             Level::Avx2 => {
-                dispatch_rows!(avx2, rows, (k, a, lda, panel, c, ldc, bias, accumulate); 1 2 3)
+                dispatch_rows!(avx2, rows, (k, a, lda, panels, count, c, ldc, bias, accumulate); 1 2 3)
             }
-            _ => portable(k, a, lda, panel, c, ldc, bias, rows, accumulate),
+            _ => portable(k, a, lda, panels, count, c, ldc, bias, rows, accumulate),
         }
     }
 }
@@ -201,6 +234,25 @@ macro_rules! dispatch_rows {
 }
 use dispatch_rows;
 
+/// Panel `j` of panels side by side: its numbers, its columns of C and of
+/// the bias (none stays none).
+#[inline(always)]
+fn panel_at(
+    j: usize,
+    k: usize,
+    panels: *const f32,
+    c: *mut f32,
+    bias: *const f32,
+) -> (*const f32, *mut f32, *const f32) {
+    let bias = if bias.is_null() {
+        bias
+    } else {
+        bias.wrapping_add(j * PANEL)
+    };
+    let panel = panels.wrapping_add(j * k * PANEL);
+    (panel, c.wrapping_add(j * PANEL), bias)
+}
+
 /// Plain loops, for CPUs without AVX2.
 ///
 /// # Safety
@@ -211,37 +263,41 @@ unsafe fn portable(
     k: usize,
     a: *const f32,
     lda: usize,
-    panel: *const f32,
+    panels: *const f32,
+    count: usize,
     c: *mut f32,
     ldc: usize,
     bias: *const f32,
     rows: usize,
     accumulate: bool,
 ) {
-    for r in 0..rows {
-        let mut acc = [0.0f32; PANEL];
-        if !bias.is_null() {
-            // SAFETY: 32 numbers of bias, as the caller promised.
-            acc.copy_from_slice(unsafe { std::slice::from_raw_parts(bias, PANEL) });
-        }
-        for p in 0..k {
-            // SAFETY: within A's row r and the panel, as the caller promised.
-            let (x, b) = unsafe {
-                (
-                    *a.add(r * lda + p),
-                    std::slice::from_raw_parts(panel.add(p * PANEL), PANEL),
-                )
-            };
-            // Fused multiply-add, as the SIMD kernels do, so that every CPU
-            // gives the same bits.
-            for (o, v) in acc.iter_mut().zip(b) {
-                *o = x.mul_add(*v, *o);
+    for j in 0..count {
+        let (panel, c, bias) = panel_at(j, k, panels, c, bias);
+        for r in 0..rows {
+            let mut acc = [0.0f32; PANEL];
+            if !bias.is_null() {
+                // SAFETY: 32 numbers of bias, as the caller promised.
+                acc.copy_from_slice(unsafe { std::slice::from_raw_parts(bias, PANEL) });
             }
-        }
-        // SAFETY: row r of C has 32 numbers.
-        let out = unsafe { std::slice::from_raw_parts_mut(c.add(r * ldc), PANEL) };
-        for (o, v) in out.iter_mut().zip(acc) {
-            *o = if accumulate { *o + v } else { v };
+            for p in 0..k {
+                // SAFETY: within A's row r and the panel, as the caller promised.
+                let (x, b) = unsafe {
+                    (
+                        *a.add(r * lda + p),
+                        std::slice::from_raw_parts(panel.add(p * PANEL), PANEL),
+                    )
+                };
+                // Fused multiply-add, as the SIMD kernels do, so that every CPU
+                // gives the same bits.
+                for (o, v) in acc.iter_mut().zip(b) {
+                    *o = x.mul_add(*v, *o);
+                }
+            }
+            // SAFETY: row r of C has 32 numbers.
+            let out = unsafe { std::slice::from_raw_parts_mut(c.add(r * ldc), PANEL) };
+            for (o, v) in out.iter_mut().zip(acc) {
+                *o = if accumulate { *o + v } else { v };
+            }
         }
     }
 }
@@ -252,7 +308,8 @@ mod avx512 {
 
     use super::PANEL;
 
-    /// `R` rows × 32 columns in 2R registers, the panel's two registers a row.
+    /// `R` rows × 32 columns in 2R registers, the panel's two registers a
+    /// row, for each of `count` panels in turn.
     ///
     /// # Safety
     ///
@@ -263,42 +320,46 @@ mod avx512 {
         k: usize,
         a: *const f32,
         lda: usize,
-        panel: *const f32,
+        panels: *const f32,
+        count: usize,
         c: *mut f32,
         ldc: usize,
         bias: *const f32,
         accumulate: bool,
     ) {
-        let start = if bias.is_null() {
-            [_mm512_setzero_ps(); 2]
-        } else {
-            // SAFETY: 32 numbers of bias.
-            unsafe { [_mm512_loadu_ps(bias), _mm512_loadu_ps(bias.add(16))] }
-        };
-        let mut acc = [start; R];
-        for p in 0..k {
-            // SAFETY: the caller's bounds.
-            unsafe {
-                let b0 = _mm512_loadu_ps(panel.add(p * PANEL));
-                let b1 = _mm512_loadu_ps(panel.add(p * PANEL + 16));
-                for (r, row) in acc.iter_mut().enumerate() {
-                    let x = _mm512_set1_ps(*a.add(r * lda + p));
-                    row[0] = _mm512_fmadd_ps(x, b0, row[0]);
-                    row[1] = _mm512_fmadd_ps(x, b1, row[1]);
+        for j in 0..count {
+            let (panel, c, bias) = super::panel_at(j, k, panels, c, bias);
+            let start = if bias.is_null() {
+                [_mm512_setzero_ps(); 2]
+            } else {
+                // SAFETY: 32 numbers of bias.
+                unsafe { [_mm512_loadu_ps(bias), _mm512_loadu_ps(bias.add(16))] }
+            };
+            let mut acc = [start; R];
+            for p in 0..k {
+                // SAFETY: the caller's bounds.
+                unsafe {
+                    let b0 = _mm512_loadu_ps(panel.add(p * PANEL));
+                    let b1 = _mm512_loadu_ps(panel.add(p * PANEL + 16));
+                    for (r, row) in acc.iter_mut().enumerate() {
+                        let x = _mm512_set1_ps(*a.add(r * lda + p));
+                        row[0] = _mm512_fmadd_ps(x, b0, row[0]);
+                        row[1] = _mm512_fmadd_ps(x, b1, row[1]);
+                    }
                 }
             }
-        }
-        for (r, row) in acc.iter().enumerate() {
-            // SAFETY: row r of C has 32 numbers.
-            unsafe {
-                let out = c.add(r * ldc);
-                let (mut lo, mut hi) = (row[0], row[1]);
-                if accumulate {
-                    lo = _mm512_add_ps(_mm512_loadu_ps(out), lo);
-                    hi = _mm512_add_ps(_mm512_loadu_ps(out.add(16)), hi);
+            for (r, row) in acc.iter().enumerate() {
+                // SAFETY: row r of C has 32 numbers.
+                unsafe {
+                    let out = c.add(r * ldc);
+                    let (mut lo, mut hi) = (row[0], row[1]);
+                    if accumulate {
+                        lo = _mm512_add_ps(_mm512_loadu_ps(out), lo);
+                        hi = _mm512_add_ps(_mm512_loadu_ps(out.add(16)), hi);
+                    }
+                    _mm512_storeu_ps(out, lo);
+                    _mm512_storeu_ps(out.add(16), hi);
                 }
-                _mm512_storeu_ps(out, lo);
-                _mm512_storeu_ps(out.add(16), hi);
             }
         }
     }
@@ -310,7 +371,7 @@ mod avx2 {
 
     use super::PANEL;
 
-    /// `R` rows × 32 columns in 4R registers.
+    /// `R` rows × 32 columns in 4R registers, for each of `count` panels in turn.
     ///
     /// # Safety
     ///
@@ -321,47 +382,51 @@ mod avx2 {
         k: usize,
         a: *const f32,
         lda: usize,
-        panel: *const f32,
+        panels: *const f32,
+        count: usize,
         c: *mut f32,
         ldc: usize,
         bias: *const f32,
         accumulate: bool,
     ) {
-        let start = if bias.is_null() {
-            [_mm256_setzero_ps(); 4]
-        } else {
-            // SAFETY: 32 numbers of bias.
-            unsafe { [0, 8, 16, 24].map(|i| _mm256_loadu_ps(bias.add(i))) }
-        };
-        let mut acc = [start; R];
-        for p in 0..k {
-            // SAFETY: the caller's bounds.
-            unsafe {
-                let b = [
-                    _mm256_loadu_ps(panel.add(p * PANEL)),
-                    _mm256_loadu_ps(panel.add(p * PANEL + 8)),
-                    _mm256_loadu_ps(panel.add(p * PANEL + 16)),
-                    _mm256_loadu_ps(panel.add(p * PANEL + 24)),
-                ];
-                for (r, row) in acc.iter_mut().enumerate() {
-                    let x = _mm256_set1_ps(*a.add(r * lda + p));
-                    for (lane, bv) in row.iter_mut().zip(b) {
-                        *lane = _mm256_fmadd_ps(x, bv, *lane);
+        for j in 0..count {
+            let (panel, c, bias) = super::panel_at(j, k, panels, c, bias);
+            let start = if bias.is_null() {
+                [_mm256_setzero_ps(); 4]
+            } else {
+                // SAFETY: 32 numbers of bias.
+                unsafe { [0, 8, 16, 24].map(|i| _mm256_loadu_ps(bias.add(i))) }
+            };
+            let mut acc = [start; R];
+            for p in 0..k {
+                // SAFETY: the caller's bounds.
+                unsafe {
+                    let b = [
+                        _mm256_loadu_ps(panel.add(p * PANEL)),
+                        _mm256_loadu_ps(panel.add(p * PANEL + 8)),
+                        _mm256_loadu_ps(panel.add(p * PANEL + 16)),
+                        _mm256_loadu_ps(panel.add(p * PANEL + 24)),
+                    ];
+                    for (r, row) in acc.iter_mut().enumerate() {
+                        let x = _mm256_set1_ps(*a.add(r * lda + p));
+                        for (lane, bv) in row.iter_mut().zip(b) {
+                            *lane = _mm256_fmadd_ps(x, bv, *lane);
+                        }
                     }
                 }
             }
-        }
-        for (r, row) in acc.iter().enumerate() {
-            for (i, lane) in row.iter().enumerate() {
-                // SAFETY: row r of C has 32 numbers.
-                unsafe {
-                    let out = c.add(r * ldc + 8 * i);
-                    let v = if accumulate {
-                        _mm256_add_ps(_mm256_loadu_ps(out), *lane)
-                    } else {
-                        *lane
-                    };
-                    _mm256_storeu_ps(out, v);
+            for (r, row) in acc.iter().enumerate() {
+                for (i, lane) in row.iter().enumerate() {
+                    // SAFETY: row r of C has 32 numbers.
+                    unsafe {
+                        let out = c.add(r * ldc + 8 * i);
+                        let v = if accumulate {
+                            _mm256_add_ps(_mm256_loadu_ps(out), *lane)
+                        } else {
+                            *lane
+                        };
+                        _mm256_storeu_ps(out, v);
+                    }
                 }
             }
         }

@@ -11,7 +11,7 @@ use ndarray::{
     ArrayViewMut3, ArrayViewMutD, Axis, Data, Dimension, Ix3, s,
 };
 
-use crate::cell::{Cell, check_states};
+use crate::cell::{self, Cell, check_states, sealed::Token, write_rows};
 use crate::{Error, Result, parallel, show};
 use std::mem::MaybeUninit;
 use std::sync::Mutex;
@@ -318,8 +318,12 @@ pub(crate) fn run<C: Cell + Sync>(
     let mut sequence = config
         .return_sequences
         .then(|| Array3::<f32>::uninit((batch, time, cell.units())));
-    let step = |xw: ArrayViewMut2<f32>, s: &mut [Array2<f32>], ws: &mut C::Workspace| {
-        cell.recur(xw, s, ws)
+    let step = |xw: ArrayViewMut2<f32>,
+                s: &mut [Array2<f32>],
+                ws: &mut C::Workspace,
+                out: StepRows<'_>| match out {
+        Some(out) => cell.recur_into(xw, s, ws, out, Token),
+        None => cell.recur(xw, s, ws),
     };
     if parts == 1 {
         let part = Part {
@@ -400,7 +404,16 @@ pub(crate) fn run_with<C: Cell>(
         states,
         sequence: sequence.as_mut().map(|s| s.view_mut()),
     };
-    let (output, states) = run_part(cell, config, projection, part, &mut recur);
+    let mut step = |xw: ArrayViewMut2<f32>,
+                    s: &mut [Array2<f32>],
+                    ws: &mut C::Workspace,
+                    out: StepRows<'_>| {
+        recur(xw, s, ws);
+        if let Some(out) = out {
+            write_rows(out, cell::contiguous(&s[0]));
+        }
+    };
+    let (output, states) = run_part(cell, config, projection, part, &mut step);
     Ok(finish(config, sequence, output, states))
 }
 
@@ -447,6 +460,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// A step's rows of the output sequence `(batch, units)`, given to a step
+/// that writes its outputs itself.
+type StepRows<'a> = Option<ArrayViewMut2<'a, MaybeUninit<f32>>>;
+
 /// The rows of a batch one loop works on.
 struct Part<'a> {
     x: ArrayView3<'a, f32>,
@@ -462,7 +479,7 @@ fn run_part<C: Cell>(
     config: &RnnConfig,
     projection: Projection,
     part: Part<'_>,
-    recur: &mut impl FnMut(ArrayViewMut2<f32>, &mut [Array2<f32>], &mut C::Workspace),
+    recur: &mut impl FnMut(ArrayViewMut2<f32>, &mut [Array2<f32>], &mut C::Workspace, StepRows<'_>),
 ) -> (Array2<f32>, Vec<Array2<f32>>) {
     let Part {
         x,
@@ -549,7 +566,12 @@ fn run_part<C: Cell>(
                 kept.assign(state);
             }
         }
-        recur(xw_t, &mut states, &mut ws);
+        // Without a mask the outputs are the new h, which the step writes itself.
+        let step_rows = match (&mut sequence, mask) {
+            (Some(seq), None) => Some(seq.index_axis_mut(Axis(1), step)),
+            _ => None,
+        };
+        recur(xw_t, &mut states, &mut ws, step_rows);
 
         // Without a mask the output is the new h, taken from the states at the end.
         if let (Some(mask), Some(saved)) = (mask, &saved) {
@@ -566,13 +588,8 @@ fn run_part<C: Cell>(
                 }
             }
         }
-        if let Some(seq) = &mut sequence {
-            let step_output = if mask.is_some() { &output } else { &states[0] };
-            for (mut to, from) in seq.outer_iter_mut().zip(step_output.outer_iter()) {
-                const ROWS: &str = "rows of standard-layout arrays are contiguous";
-                let (mut to, from) = (to.row_mut(step), from.as_slice().expect(ROWS));
-                to.as_slice_mut().expect(ROWS).write_copy_of_slice(from);
-            }
+        if let (Some(seq), Some(_)) = (&mut sequence, mask) {
+            write_rows(seq.index_axis_mut(Axis(1), step), cell::contiguous(&output));
         }
     }
     if mask.is_none() {
@@ -636,8 +653,9 @@ fn finish(
     RnnOutput {
         output: match sequence {
             // SAFETY: every example's loop wrote its output at every step
-            // (`run_part` writes row `step` of each example for each step,
-            // and the parts cover the batch); a panic never gets here.
+            // (`run_part` has row `step` of each example written for each
+            // step, by the step itself or by a copy, and the parts cover the
+            // batch); a panic never gets here.
             Some(seq) => unsafe { seq.assume_init() }.into_dyn(),
             None => output.into_dyn(),
         },

@@ -1,6 +1,8 @@
+use std::mem::MaybeUninit;
+
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2};
 
-use super::{Cell, check_sizes, check_weight, contiguous_mut};
+use super::{Cell, check_sizes, check_weight, contiguous_mut, sealed, write_rows};
 use crate::Result;
 use crate::activation::{self, Activation};
 use crate::init::{self, Rng};
@@ -135,8 +137,34 @@ impl LstmCell {
     }
 }
 
+impl LstmCell {
+    /// [`Cell::recur`], writing each new `h` to its row of `output` too, if given.
+    fn step_writing(
+        &self,
+        mut xw: ArrayViewMut2<f32>,
+        states: &mut [Array2<f32>],
+        output: Option<ArrayViewMut2<MaybeUninit<f32>>>,
+    ) {
+        let units = self.units();
+        let (h, c) = states.split_at_mut(1);
+        let (h, c) = (contiguous_mut(&mut h[0]), contiguous_mut(&mut c[0]));
+        let z = xw
+            .as_slice_mut()
+            .expect("the projected input is contiguous");
+        // z = x·kernel + bias + h·recurrent_kernel, the four gates side by side.
+        let recurrent = self
+            .packed
+            .recurrent
+            .get_or_init(|| PackedMatrix::pack(self.recurrent_kernel.view()));
+        recurrent.matmul(h, units, h.len() / units, z, 4 * units, true);
+        let (act, rec) = (self.activation, self.recurrent_activation);
+        lstm_gates(z, h, c, units, act, rec, output);
+    }
+}
+
 /// The gates of every example, in one pass over memory:
-/// `c = σ(f)·c + σ(i)·tanh(g)`, `h = σ(o)·tanh(c)`.
+/// `c = σ(f)·c + σ(i)·tanh(g)`, `h = σ(o)·tanh(c)`, each example's `h` also
+/// written to its row of `output` if given.
 fn lstm_gates(
     z: &[f32],
     h: &mut [f32],
@@ -144,15 +172,19 @@ fn lstm_gates(
     units: usize,
     act: Activation,
     rec: Activation,
+    output: Option<ArrayViewMut2<MaybeUninit<f32>>>,
 ) {
     #[cfg(target_arch = "x86_64")]
     if (act, rec) == (Activation::Tanh, Activation::Sigmoid)
         && crate::linalg::simd_level() == crate::linalg::Level::Avx512
     {
         // SAFETY: the CPU has AVX-512F.
-        return unsafe { lstm_gates_avx512(z, h, c, units) };
+        return unsafe { lstm_gates_avx512(z, h, c, units, output) };
     }
     lstm_gates_any(z, h, c, units, act, rec);
+    if let Some(output) = output {
+        write_rows(output, h);
+    }
 }
 
 multiversion! {
@@ -175,19 +207,34 @@ multiversion! {
 /// The CPU must have AVX-512F.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn lstm_gates_avx512(z: &[f32], h: &mut [f32], c: &mut [f32], units: usize) {
+unsafe fn lstm_gates_avx512(
+    z: &[f32],
+    h: &mut [f32],
+    c: &mut [f32],
+    units: usize,
+    mut output: Option<ArrayViewMut2<MaybeUninit<f32>>>,
+) {
     use std::arch::x86_64::*;
 
     use activation::avx512::{sigmoid16, tanh16};
 
     let examples = h.len() / units;
     assert!(z.len() >= examples * 4 * units && c.len() >= examples * units);
+    assert!(output.as_ref().is_none_or(|o| o.dim() == (examples, units)));
     for example in 0..examples {
         let (z, h, c) = (
             &z[example * 4 * units..],
             &mut h[example * units..],
             &mut c[example * units..],
         );
+        // The example's row of the output sequence, if given.
+        let out = output.as_mut().map(|o| {
+            let mut row = o.row_mut(example);
+            row.as_slice_mut()
+                .expect("rows of the output are contiguous")
+                .as_mut_ptr()
+                .cast::<f32>()
+        });
         for j in (0..units).step_by(16) {
             // The last group of units may be short: its other lanes are neither read nor written.
             let lanes: __mmask16 = if units - j >= 16 {
@@ -196,7 +243,7 @@ unsafe fn lstm_gates_avx512(z: &[f32], h: &mut [f32], c: &mut [f32], units: usiz
                 (1 << (units - j)) - 1
             };
             // SAFETY: every lane in `lanes` is inside its gate block of z and
-            // inside the example's units of h and c.
+            // inside the example's units of h, c and its output row.
             unsafe {
                 let gate = |g: usize| _mm512_maskz_loadu_ps(lanes, z.as_ptr().add(g * units + j));
                 let (i, f) = (sigmoid16(gate(0)), sigmoid16(gate(1)));
@@ -205,11 +252,11 @@ unsafe fn lstm_gates_avx512(z: &[f32], h: &mut [f32], c: &mut [f32], units: usiz
                 let c_prev = _mm512_maskz_loadu_ps(lanes, c_at);
                 let c_new = _mm512_add_ps(_mm512_mul_ps(f, c_prev), _mm512_mul_ps(i, g));
                 _mm512_mask_storeu_ps(c_at, lanes, c_new);
-                _mm512_mask_storeu_ps(
-                    h.as_mut_ptr().add(j),
-                    lanes,
-                    _mm512_mul_ps(o, tanh16(c_new)),
-                );
+                let h_new = _mm512_mul_ps(o, tanh16(c_new));
+                _mm512_mask_storeu_ps(h.as_mut_ptr().add(j), lanes, h_new);
+                if let Some(out) = out {
+                    _mm512_mask_storeu_ps(out.add(j), lanes, h_new);
+                }
             }
         }
     }
@@ -282,20 +329,19 @@ impl Cell for LstmCell {
             .project_rows(kernel, bias, x, lda, rows, out, ldc);
     }
 
-    fn recur(&self, mut xw: ArrayViewMut2<f32>, states: &mut [Array2<f32>], _: &mut ()) {
-        let units = self.units();
-        let (h, c) = states.split_at_mut(1);
-        let (h, c) = (contiguous_mut(&mut h[0]), contiguous_mut(&mut c[0]));
-        let z = xw
-            .as_slice_mut()
-            .expect("the projected input is contiguous");
-        // z = x·kernel + bias + h·recurrent_kernel, the four gates side by side.
-        let recurrent = self
-            .packed
-            .recurrent
-            .get_or_init(|| PackedMatrix::pack(self.recurrent_kernel.view()));
-        recurrent.matmul(h, units, h.len() / units, z, 4 * units, true);
-        lstm_gates(z, h, c, units, self.activation, self.recurrent_activation);
+    fn recur(&self, xw: ArrayViewMut2<f32>, states: &mut [Array2<f32>], _: &mut ()) {
+        self.step_writing(xw, states, None);
+    }
+
+    fn recur_into(
+        &self,
+        xw: ArrayViewMut2<f32>,
+        states: &mut [Array2<f32>],
+        _: &mut (),
+        output: ArrayViewMut2<MaybeUninit<f32>>,
+        _: sealed::Token,
+    ) {
+        self.step_writing(xw, states, Some(output));
     }
 
     fn weights_mut(&mut self) -> Vec<ndarray::ArrayViewMutD<'_, f32>> {
@@ -355,12 +401,26 @@ mod tests {
             let mut h = vec![sentinel; examples * units + 16];
             let mut c = c0.iter().copied().chain([sentinel; 16]).collect::<Vec<_>>();
             let n = examples * units;
+            // Output rows inside wider rows, as a step's rows of a sequence are.
+            let mut output = Array2::from_elem((examples, units + 19), MaybeUninit::new(sentinel));
+            let rows = output.slice_mut(ndarray::s![.., 2..2 + units]);
             // SAFETY: the CPU has AVX-512F (checked above).
-            unsafe { lstm_gates_avx512(z, &mut h[..n], &mut c[..n], units) };
+            unsafe { lstm_gates_avx512(z, &mut h[..n], &mut c[..n], units, Some(rows)) };
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&h[..n]), bits(&h_plain), "h, {units} units");
             assert_eq!(bits(&c[..n]), bits(c_plain), "c, {units} units");
             assert!(h[n..].iter().chain(&c[n..]).all(|v| *v == sentinel));
+            // SAFETY: every number of `output` was initialized with the sentinel.
+            let output = unsafe { output.assume_init() };
+            for (b, row) in output.outer_iter().enumerate() {
+                let row = row.as_slice().unwrap();
+                assert_eq!(
+                    bits(&row[2..2 + units]),
+                    bits(&h_plain[b * units..][..units])
+                );
+                let (before, after) = (&row[..2], &row[2 + units..]);
+                assert!(before.iter().chain(after).all(|v| *v == sentinel));
+            }
         }
     }
 }

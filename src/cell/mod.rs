@@ -21,6 +21,8 @@ pub use gru::GruCell;
 pub use lstm::LstmCell;
 pub use simple::SimpleRnnCell;
 
+use std::mem::MaybeUninit;
+
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2, ArrayViewMutD};
 
 use crate::{Error, Result, linalg, show};
@@ -83,6 +85,25 @@ pub trait Cell: Sync {
     /// the recurrent term into it). Shapes are checked by the caller; states
     /// and `xw` are in standard (row-major) layout.
     fn recur(&self, xw: ArrayViewMut2<f32>, states: &mut [Array2<f32>], ws: &mut Self::Workspace);
+
+    /// [`Cell::recur`], with each example's new `h` also written to its row
+    /// of `output` `(batch, units)`: the step's place in the layer's output
+    /// sequence. The default copies `h` after the step; a cell of this crate
+    /// whose gate pass can store it there as it goes does so instead. The
+    /// time loop relies on every row being written, so only this crate can
+    /// override it (no one else can name [`sealed::Token`]).
+    #[doc(hidden)]
+    fn recur_into(
+        &self,
+        xw: ArrayViewMut2<f32>,
+        states: &mut [Array2<f32>],
+        ws: &mut Self::Workspace,
+        output: ArrayViewMut2<MaybeUninit<f32>>,
+        _: sealed::Token,
+    ) {
+        self.recur(xw, states, ws);
+        write_rows(output, contiguous(&states[0]));
+    }
 
     /// The weights in Keras's `get_weights()` order and shapes.
     fn weights(&self) -> Vec<ArrayViewD<'_, f32>>;
@@ -161,6 +182,30 @@ pub trait Cell: Sync {
 pub(crate) fn contiguous_mut(a: &mut Array2<f32>) -> &mut [f32] {
     a.as_slice_mut()
         .expect("states are kept in standard layout")
+}
+
+/// [`contiguous_mut`], to read.
+pub(crate) fn contiguous(a: &Array2<f32>) -> &[f32] {
+    a.as_slice().expect("states are kept in standard layout")
+}
+
+pub(crate) mod sealed {
+    /// Names the methods of [`super::Cell`] only this crate may override.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Token;
+}
+
+/// Copies the rows of `from` (rows of `to.ncols()` numbers, one after
+/// another) into the rows of `to`, which may be uninitialized.
+pub(crate) fn write_rows(mut to: ArrayViewMut2<MaybeUninit<f32>>, from: &[f32]) {
+    assert_eq!(to.len(), from.len(), "one row of output an example");
+    let units = to.ncols();
+    for (mut to, from) in to.outer_iter_mut().zip(from.chunks_exact(units)) {
+        let to = to
+            .as_slice_mut()
+            .expect("rows of the output are contiguous");
+        to.write_copy_of_slice(from);
+    }
 }
 
 /// Checks a list of states: `count` arrays of `(batch, units)`.

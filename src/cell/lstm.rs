@@ -212,7 +212,7 @@ unsafe fn lstm_gates_avx512(
     h: &mut [f32],
     c: &mut [f32],
     units: usize,
-    mut output: Option<ArrayViewMut2<MaybeUninit<f32>>>,
+    output: Option<ArrayViewMut2<MaybeUninit<f32>>>,
 ) {
     use std::arch::x86_64::*;
 
@@ -220,21 +220,32 @@ unsafe fn lstm_gates_avx512(
 
     let examples = h.len() / units;
     assert!(z.len() >= examples * 4 * units && c.len() >= examples * units);
-    assert!(output.as_ref().is_none_or(|o| o.dim() == (examples, units)));
-    for example in 0..examples {
-        let (z, h, c) = (
-            &z[example * 4 * units..],
-            &mut h[example * units..],
-            &mut c[example * units..],
+    // Each example's row of the output sequence, if given: `stride` numbers apart.
+    let output = output.map(|mut rows| {
+        assert_eq!(rows.dim(), (examples, units), "one output row an example");
+        let [stride, along] = [0, 1].map(|axis| rows.strides()[axis]);
+        assert!(
+            stride >= 0 && (along == 1 || units == 1),
+            "output rows are contiguous"
         );
-        // The example's row of the output sequence, if given.
-        let out = output.as_mut().map(|o| {
-            let mut row = o.row_mut(example);
-            row.as_slice_mut()
-                .expect("rows of the output are contiguous")
-                .as_mut_ptr()
-                .cast::<f32>()
-        });
+        (rows.as_mut_ptr().cast::<f32>(), stride as usize)
+    });
+    // A group's last stage, `h = σ(o)·tanh(c)`, waits until the next group's
+    // gates are under way, so that the two chains of dependent steps overlap.
+    let mut finish = |(example, j, lanes, c_new, o): (usize, usize, __mmask16, __m512, __m512)| {
+        // SAFETY: the lanes of units j.. of the example are inside h and
+        // inside the example's output row.
+        unsafe {
+            let h_new = _mm512_mul_ps(o, tanh16(c_new));
+            _mm512_mask_storeu_ps(h.as_mut_ptr().add(example * units + j), lanes, h_new);
+            if let Some((rows, stride)) = output {
+                _mm512_mask_storeu_ps(rows.add(example * stride + j), lanes, h_new);
+            }
+        }
+    };
+    let mut waiting = None;
+    for example in 0..examples {
+        let (z, c) = (&z[example * 4 * units..], &mut c[example * units..]);
         for j in (0..units).step_by(16) {
             // The last group of units may be short: its other lanes are neither read nor written.
             let lanes: __mmask16 = if units - j >= 16 {
@@ -243,7 +254,7 @@ unsafe fn lstm_gates_avx512(
                 (1 << (units - j)) - 1
             };
             // SAFETY: every lane in `lanes` is inside its gate block of z and
-            // inside the example's units of h, c and its output row.
+            // inside the example's units of c.
             unsafe {
                 let gate = |g: usize| _mm512_maskz_loadu_ps(lanes, z.as_ptr().add(g * units + j));
                 let (i, f) = (sigmoid16(gate(0)), sigmoid16(gate(1)));
@@ -252,13 +263,14 @@ unsafe fn lstm_gates_avx512(
                 let c_prev = _mm512_maskz_loadu_ps(lanes, c_at);
                 let c_new = _mm512_add_ps(_mm512_mul_ps(f, c_prev), _mm512_mul_ps(i, g));
                 _mm512_mask_storeu_ps(c_at, lanes, c_new);
-                let h_new = _mm512_mul_ps(o, tanh16(c_new));
-                _mm512_mask_storeu_ps(h.as_mut_ptr().add(j), lanes, h_new);
-                if let Some(out) = out {
-                    _mm512_mask_storeu_ps(out.add(j), lanes, h_new);
+                if let Some(group) = waiting.replace((example, j, lanes, c_new, o)) {
+                    finish(group);
                 }
             }
         }
+    }
+    if let Some(group) = waiting {
+        finish(group);
     }
 }
 

@@ -11,7 +11,7 @@ use ndarray::{
     ArrayViewMut3, ArrayViewMutD, Axis, Data, Dimension, Ix3, s,
 };
 
-use crate::cell::{self, Cell, check_states, sealed::Token, write_rows};
+use crate::cell::{Cell, check_states, contiguous, sealed::Token, write_rows};
 use crate::{Error, Result, parallel, show};
 use std::mem::MaybeUninit;
 use std::sync::Mutex;
@@ -410,7 +410,7 @@ pub(crate) fn run_with<C: Cell>(
                     out: StepRows<'_>| {
         recur(xw, s, ws);
         if let Some(out) = out {
-            write_rows(out, cell::contiguous(&s[0]));
+            write_rows(out, contiguous(&s[0]));
         }
     };
     let (output, states) = run_part(cell, config, projection, part, &mut step);
@@ -498,8 +498,8 @@ fn run_part<C: Cell>(
         Projection::Hoisted => chunk_steps(batch * width.max(input_dim), time),
     };
     // Only the gathering path needs a copy of the inputs.
-    let contiguous = x.as_slice();
-    let direct = projection == Projection::Hoisted && contiguous.is_some();
+    let x_numbers = x.as_slice();
+    let direct = projection == Projection::Hoisted && x_numbers.is_some();
     let gathered = if direct { 0 } else { chunk * batch };
     let mut x_chunk = Array2::<f32>::zeros((gathered, input_dim));
 
@@ -521,7 +521,7 @@ fn run_part<C: Cell>(
             } else {
                 step
             };
-            match (projection, contiguous) {
+            match (projection, x_numbers) {
                 // Straight from each example's rows of x, no copy: example b
                 // at step j goes to row b of step j's block.
                 (Projection::Hoisted, Some(xs)) => {
@@ -589,7 +589,7 @@ fn run_part<C: Cell>(
             }
         }
         if let (Some(seq), Some(_)) = (&mut sequence, mask) {
-            write_rows(seq.index_axis_mut(Axis(1), step), cell::contiguous(&output));
+            write_rows(seq.index_axis_mut(Axis(1), step), contiguous(&output));
         }
     }
     if mask.is_none() {

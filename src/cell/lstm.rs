@@ -6,7 +6,7 @@ use super::{Cell, check_sizes, check_weight, contiguous_mut, sealed, write_rows}
 use crate::Result;
 use crate::activation::{self, Activation};
 use crate::init::{self, Rng};
-use crate::linalg::{PackCache, PackedMatrix, multiversion};
+use crate::linalg::{PackCache, multiversion};
 
 /// Keras's `LSTMCell`: four gates side by side in the order i, f, c, o.
 ///
@@ -152,11 +152,8 @@ impl LstmCell {
             .as_slice_mut()
             .expect("the projected input is contiguous");
         // z = x·kernel + bias + h·recurrent_kernel, the four gates side by side.
-        let recurrent = self
-            .packed
-            .recurrent
-            .get_or_init(|| PackedMatrix::pack(self.recurrent_kernel.view()));
-        recurrent.matmul(h, units, h.len() / units, z, 4 * units, true);
+        self.packed
+            .add_recurrent(self.recurrent_kernel.view(), h, z);
         let (act, rec) = (self.activation, self.recurrent_activation);
         lstm_gates(z, h, c, units, act, rec, output);
     }

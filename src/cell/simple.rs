@@ -4,7 +4,7 @@ use super::{Cell, check_sizes, check_weight, contiguous_mut};
 use crate::Result;
 use crate::activation::{self, Activation};
 use crate::init::{self, Rng};
-use crate::linalg::{PackCache, PackedMatrix, multiversion};
+use crate::linalg::{PackCache, multiversion};
 
 /// Keras's `SimpleRNNCell`: `h_t = act(x_t · kernel + h_{t-1} · recurrent_kernel + bias)`.
 ///
@@ -159,17 +159,13 @@ impl Cell for SimpleRnnCell {
     }
 
     fn recur(&self, mut xw: ArrayViewMut2<f32>, states: &mut [Array2<f32>], _: &mut ()) {
-        let units = self.units();
         let h = contiguous_mut(&mut states[0]);
         let z = xw
             .as_slice_mut()
             .expect("the projected input is contiguous");
         // z = x·kernel + bias + h·recurrent_kernel
-        let recurrent = self
-            .packed
-            .recurrent
-            .get_or_init(|| PackedMatrix::pack(self.recurrent_kernel.view()));
-        recurrent.matmul(h, units, h.len() / units, z, units, true);
+        self.packed
+            .add_recurrent(self.recurrent_kernel.view(), h, z);
         activate(h, z, self.activation);
     }
 

@@ -348,6 +348,22 @@ impl PackCache {
         }
     }
 
+    /// `z += h · recurrent_kernel` for the rows of `h` (each `units` numbers,
+    /// `z`'s rows as wide as the kernel), packing the kernel the first time:
+    /// the recurrent term of one step.
+    pub(crate) fn add_recurrent(
+        &self,
+        recurrent_kernel: ArrayView2<f32>,
+        h: &[f32],
+        z: &mut [f32],
+    ) {
+        let (units, width) = recurrent_kernel.dim();
+        let packed = self
+            .recurrent
+            .get_or_init(|| PackedMatrix::pack(recurrent_kernel));
+        packed.matmul(h, units, h.len() / units, z, width, true);
+    }
+
     /// `out = x · kernel + bias` for `rows` rows of `x` (`lda` apart) into
     /// rows of `out` (`ldc` apart), the bias added as the products start.
     #[allow(clippy::too_many_arguments)]

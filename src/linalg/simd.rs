@@ -78,32 +78,6 @@ macro_rules! multiversion {
 }
 pub(crate) use multiversion;
 
-/// `C[rows × 32·count] (+)= A[rows × k] · [P_1 … P_count]` for `count`
-/// packed panels side by side, each `k × 32`, one after another in memory.
-///
-/// # Safety
-///
-/// `a` must hold `rows` rows of `k` numbers, `lda` apart; `panels` `count`
-/// panels of `k × 32` numbers; `c` `rows` rows of `32·count` numbers, `ldc`
-/// apart (and a bias `32·count` numbers); `rows` at most the level's rows
-/// per kernel.
-#[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn panels(
-    level: Level,
-    k: usize,
-    a: *const f32,
-    lda: usize,
-    panels: *const f32,
-    count: usize,
-    c: *mut f32,
-    ldc: usize,
-    rows: usize,
-    start: Start<'_>,
-) {
-    // SAFETY: the caller's bounds.
-    unsafe { run(level, k, a, lda, panels, count, c, ldc, rows, start) };
-}
-
 /// `C[rows × cols] (+)= A[rows × k] · P[k × 32]` for a last panel of which
 /// only the first `cols` columns (fewer than 32) are C's.
 ///
@@ -136,7 +110,7 @@ pub(crate) unsafe fn narrow_panel(
     };
     // SAFETY: the tile holds 12 rows of 32, the padded bias 32 numbers.
     unsafe {
-        run(
+        panels(
             level,
             k,
             a,
@@ -181,13 +155,17 @@ impl<'a> Start<'a> {
     }
 }
 
-/// The level's kernel for `rows` rows, over `count` whole panels.
+/// `C[rows × 32·count] (+)= A[rows × k] · [P_1 … P_count]` for `count`
+/// packed panels side by side, each `k × 32`, one after another in memory.
 ///
 /// # Safety
 ///
-/// As [`panels`].
+/// `a` must hold `rows` rows of `k` numbers, `lda` apart; `panels` `count`
+/// panels of `k × 32` numbers; `c` `rows` rows of `32·count` numbers, `ldc`
+/// apart (and a bias `32·count` numbers); `rows` at most the level's rows
+/// per kernel.
 #[allow(clippy::too_many_arguments)]
-unsafe fn run(
+pub(crate) unsafe fn panels(
     level: Level,
     k: usize,
     a: *const f32,
@@ -257,7 +235,7 @@ fn panel_at(
 ///
 /// # Safety
 ///
-/// As [`run`].
+/// As [`panels`].
 #[allow(clippy::too_many_arguments)]
 unsafe fn portable(
     k: usize,
@@ -313,7 +291,7 @@ mod avx512 {
     ///
     /// # Safety
     ///
-    /// As [`super::run`], on a CPU with AVX-512F.
+    /// As [`super::panels`], on a CPU with AVX-512F.
     #[target_feature(enable = "avx512f")]
     #[allow(clippy::too_many_arguments)]
     pub(super) unsafe fn kernel<const R: usize>(
@@ -375,7 +353,7 @@ mod avx2 {
     ///
     /// # Safety
     ///
-    /// As [`super::run`], on a CPU with AVX2 and FMA.
+    /// As [`super::panels`], on a CPU with AVX2 and FMA.
     #[target_feature(enable = "avx2,fma")]
     #[allow(clippy::too_many_arguments)]
     pub(super) unsafe fn kernel<const R: usize>(

@@ -253,27 +253,23 @@ pub(crate) fn check_input<'a>(
     x: ArrayViewD<'a, f32>,
     input_dim: usize,
 ) -> Result<ArrayView3<'a, f32>> {
-    let expected = format!("(batch, time, {input_dim})");
-    let actual = show::shape(x.shape());
-    let x = x
-        .into_dimensionality::<Ix3>()
-        .map_err(|_| Error::shape(layer, "input", &expected, &actual))?;
-    let (batch, time, features) = x.dim();
+    // The messages are written only for an error: a call checks its input every time.
+    let error = |expected: &str| Error::shape(layer, "input", expected, show::shape(x.shape()));
+    let shape = || format!("(batch, time, {input_dim})");
+    let &[batch, time, features] = x.shape() else {
+        return Err(error(&shape()));
+    };
     if features != input_dim {
-        return Err(Error::shape(layer, "input", expected, actual));
+        return Err(error(&shape()));
     }
     if batch == 0 {
-        return Err(Error::shape(
-            layer,
-            "input",
-            "a batch of at least 1",
-            actual,
-        ));
+        return Err(error("a batch of at least 1"));
     }
     if time == 0 {
-        return Err(Error::shape(layer, "input", "at least 1 time step", actual));
+        return Err(error("at least 1 time step"));
     }
-    Ok(x)
+    Ok(x.into_dimensionality::<Ix3>()
+        .expect("three axes, checked above"))
 }
 
 /// Checks a mask against an input of `batch` examples and `time` steps.
@@ -333,7 +329,7 @@ pub(crate) fn run<C: Cell + Sync>(
             sequence: sequence.as_mut().map(|s| s.view_mut()),
         };
         let (output, states) = run_part(cell, config, projection, part, &mut { step });
-        return Ok(finish(config, sequence, output, states));
+        return Ok(finish(config, sequence, || output, || states));
     }
 
     // Cut the batch (inputs, mask, states and output rows) into parts.
@@ -350,10 +346,12 @@ pub(crate) fn run<C: Cell + Sync>(
         work.push(Part {
             x: x.slice(s![rows.clone(), .., ..]),
             mask: args.mask.map(|m| m.slice_move(s![rows.clone(), ..])),
-            states: states
-                .iter()
-                .map(|s| s.slice(s![rows.clone(), ..]).to_owned())
-                .collect(),
+            states: states.as_ref().map(|states| {
+                states
+                    .iter()
+                    .map(|s| s.slice(s![rows.clone(), ..]).to_owned())
+                    .collect()
+            }),
             sequence: sequence_rows,
         });
     }
@@ -370,14 +368,16 @@ pub(crate) fn run<C: Cell + Sync>(
         .into_iter()
         .map(|r| r.into_inner().ok().flatten().expect("every part ran"))
         .collect();
-    let outputs: Vec<_> = results.iter().map(|(o, _)| o.view()).collect();
-    let output = ndarray::concatenate(Axis(0), &outputs).expect("parts of one batch");
-    let states = (0..cell.state_count())
-        .map(|k| {
-            let views: Vec<_> = results.iter().map(|(_, s)| s[k].view()).collect();
-            ndarray::concatenate(Axis(0), &views).expect("parts of one batch")
-        })
-        .collect();
+    let joined = |of_part: &dyn Fn(&PartResult) -> ArrayView2<'_, f32>| {
+        let views: Vec<_> = results.iter().map(of_part).collect();
+        ndarray::concatenate(Axis(0), &views).expect("parts of one batch")
+    };
+    let output = || joined(&|(o, _)| o.view());
+    let states = || {
+        (0..cell.state_count())
+            .map(|k| joined(&|(_, s)| s[k].view()))
+            .collect()
+    };
     Ok(finish(config, sequence, output, states))
 }
 
@@ -414,28 +414,27 @@ pub(crate) fn run_with<C: Cell>(
         }
     };
     let (output, states) = run_part(cell, config, projection, part, &mut step);
-    Ok(finish(config, sequence, output, states))
+    Ok(finish(config, sequence, || output, || states))
 }
 
 /// Checks a call's input, mask and initial states; returns the input as
-/// `(batch, time, features)` and the states to start from.
+/// `(batch, time, features)` and the initial states, if given.
 fn check_call<'a, C: Cell>(
     cell: &C,
     layer: &str,
     x: ArrayViewD<'a, f32>,
     args: CallArgs<'_>,
-) -> Result<(ArrayView3<'a, f32>, Vec<Array2<f32>>)> {
+) -> Result<(ArrayView3<'a, f32>, InitialStates)> {
     let x = check_input(layer, x, cell.input_dim())?;
     let (batch, time, _) = x.dim();
     check_mask(layer, args.mask, batch, time)?;
     let states = match args.initial_state {
         Some(init) => {
             check_states(layer, cell.state_count(), cell.units(), batch, init)?;
-            init.iter()
-                .map(|s| s.as_standard_layout().into_owned())
-                .collect()
+            let owned = init.iter().map(|s| s.as_standard_layout().into_owned());
+            Some(owned.collect())
         }
-        None => cell.zero_states(batch),
+        None => None,
     };
     Ok((x, states))
 }
@@ -453,6 +452,9 @@ fn parallel_parts<C: Cell>(cell: &C, batch: usize, time: usize, projection: Proj
     parallel::threads().min(batch / MIN_ROWS).max(1)
 }
 
+/// The states a call starts from, one array a state, if given (else zeros).
+type InitialStates = Option<Vec<Array2<f32>>>;
+
 /// A part's last output and final states.
 type PartResult = (Array2<f32>, Vec<Array2<f32>>);
 
@@ -468,7 +470,8 @@ type StepRows<'a> = Option<ArrayViewMut2<'a, MaybeUninit<f32>>>;
 struct Part<'a> {
     x: ArrayView3<'a, f32>,
     mask: Option<ArrayView2<'a, bool>>,
-    states: Vec<Array2<f32>>,
+    /// Zeros if none, made by the thread that runs the part.
+    states: InitialStates,
     /// Written in full, every step of every example, before it is read.
     sequence: Option<ArrayViewMut3<'a, MaybeUninit<f32>>>,
 }
@@ -484,10 +487,11 @@ fn run_part<C: Cell>(
     let Part {
         x,
         mask,
-        mut states,
+        states,
         mut sequence,
     } = part;
     let (batch, time, input_dim) = x.dim();
+    let mut states = states.unwrap_or_else(|| cell.zero_states(batch));
     let (units, width) = (cell.units(), cell.gate_width());
     let mut output = Array2::<f32>::zeros((batch, units));
     let mut saved = mask.map(|_| cell.zero_states(batch));
@@ -643,12 +647,13 @@ impl Drop for Scratch {
     }
 }
 
-/// What the layer returns, as its config asks.
+/// What the layer returns, as its config asks: the last output and the
+/// final states are only put together if they are returned.
 fn finish(
     config: &RnnConfig,
     sequence: Option<Array3<MaybeUninit<f32>>>,
-    output: Array2<f32>,
-    states: Vec<Array2<f32>>,
+    output: impl FnOnce() -> Array2<f32>,
+    states: impl FnOnce() -> Vec<Array2<f32>>,
 ) -> RnnOutput {
     RnnOutput {
         output: match sequence {
@@ -657,10 +662,10 @@ fn finish(
             // step, by the step itself or by a copy, and the parts cover the
             // batch); a panic never gets here.
             Some(seq) => unsafe { seq.assume_init() }.into_dyn(),
-            None => output.into_dyn(),
+            None => output().into_dyn(),
         },
         states: if config.return_state {
-            states
+            states()
         } else {
             Vec::new()
         },

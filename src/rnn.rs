@@ -368,17 +368,19 @@ pub(crate) fn run<C: Cell + Sync>(
         .into_iter()
         .map(|r| r.into_inner().ok().flatten().expect("every part ran"))
         .collect();
-    let joined = |of_part: &dyn Fn(&PartResult) -> ArrayView2<'_, f32>| {
-        let views: Vec<_> = results.iter().map(of_part).collect();
-        ndarray::concatenate(Axis(0), &views).expect("parts of one batch")
-    };
-    let output = || joined(&|(o, _)| o.view());
+    let output = || join_rows(results.iter().map(|(o, _)| o.view()));
     let states = || {
         (0..cell.state_count())
-            .map(|k| joined(&|(_, s)| s[k].view()))
+            .map(|k| join_rows(results.iter().map(|(_, s)| s[k].view())))
             .collect()
     };
     Ok(finish(config, sequence, output, states))
+}
+
+/// The parts' rows of one array, one under another.
+fn join_rows<'a>(parts: impl Iterator<Item = ArrayView2<'a, f32>>) -> Array2<f32> {
+    let views: Vec<_> = parts.collect();
+    ndarray::concatenate(Axis(0), &views).expect("parts of one batch")
 }
 
 /// [`run`] on one thread, with the recurrence of one step given as `recur`,

@@ -241,7 +241,8 @@ fn a_sequence_longer_than_a_chunk_gives_the_same_numbers() {
 
 /// Runs an LSTM and a GRU (with `mask`) and a SimpleRNN (without) through
 /// the loop wrapper and the fused layers, forward and backward, from random
-/// initial states, and asserts that every output and state is equal to the bit.
+/// initial states and from zeros, and asserts that every output and state is
+/// equal to the bit.
 fn assert_loop_and_fused_equal(
     rng: &mut init::Rng,
     x: &Array3<f32>,
@@ -250,24 +251,33 @@ fn assert_loop_and_fused_equal(
     zero_output_for_mask: bool,
 ) {
     let input = x.dim().2;
-    for go_backwards in [false, true] {
-        let config = RnnConfig {
-            return_sequences: true,
-            return_state: true,
-            go_backwards,
-            zero_output_for_mask,
-        };
-        let lstm = LstmCell::new(units, input, rng).unwrap();
-        let gru = GruCell::new(units, input, rng).unwrap();
-        let simple = SimpleRnnCell::new(4 * units, input, rng).unwrap();
-        let cells = [
-            compare(lstm, x, Some(mask), true, config, rng),
-            compare(gru, x, Some(mask), true, config, rng),
-            compare(simple, x, None, true, config, rng),
-        ];
-        for (looped, fused) in cells {
-            for (a, b) in looped.iter().zip(&fused) {
-                assert_eq!(a, b, "go_backwards {go_backwards}");
+    // The whole sequence from given states, and the last output from zeros:
+    // the fused layers join the parts' last outputs, and make the parts'
+    // zero states, only in the second case.
+    for (return_sequences, with_initial) in [(true, true), (false, false)] {
+        for go_backwards in [false, true] {
+            let config = RnnConfig {
+                return_sequences,
+                return_state: true,
+                go_backwards,
+                zero_output_for_mask,
+            };
+            let lstm = LstmCell::new(units, input, rng).unwrap();
+            let gru = GruCell::new(units, input, rng).unwrap();
+            let simple = SimpleRnnCell::new(4 * units, input, rng).unwrap();
+            let cells = [
+                compare(lstm, x, Some(mask), with_initial, config, rng),
+                compare(gru, x, Some(mask), with_initial, config, rng),
+                compare(simple, x, None, with_initial, config, rng),
+            ];
+            for (looped, fused) in cells {
+                assert_eq!(looped.len(), fused.len());
+                for (a, b) in looped.iter().zip(&fused) {
+                    assert_eq!(
+                        a, b,
+                        "go_backwards {go_backwards}, return_sequences {return_sequences}"
+                    );
+                }
             }
         }
     }

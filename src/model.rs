@@ -1,6 +1,9 @@
 //! `Sequential`: a stack of layers, its output shapes inferred before any
 //! data flows, and Keras's `model.summary()` table.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use ndarray::{ArrayD, ArrayView2, ArrayViewD, ArrayViewMutD};
 use prettytable::format::{FormatBuilder, LinePosition, LineSeparator};
 use prettytable::{Cell as TableCell, Row, Table};
@@ -51,12 +54,10 @@ impl ModelLayer {
         }
     }
 
-    /// The name Keras gives the first layer of this type: `simple_rnn`, `lstm`, ...
+    /// The name Keras gives the first layer of this type in a session:
+    /// `simple_rnn`, `lstm`, ...
     fn base_name(&self) -> String {
-        match self.type_name() {
-            "SimpleRNN" => "simple_rnn".to_string(),
-            other => other.to_lowercase(),
-        }
+        base_name(self.type_name())
     }
 
     /// Features the layer reads on the last axis.
@@ -195,11 +196,52 @@ impl ModelLayer {
     }
 }
 
+/// The name Keras gives the first layer of a class in a session.
+fn base_name(type_name: &str) -> String {
+    match type_name {
+        "SimpleRNN" => "simple_rnn".to_string(),
+        other => other.to_lowercase(),
+    }
+}
+
+thread_local! {
+    /// How many models and layers of each name this session has named, as
+    /// Keras's `backend.get_uid` counts them. Here a session is a thread.
+    static SESSION_NAMES: RefCell<HashMap<String, usize>> = RefCell::new(HashMap::new());
+}
+
+/// Keras's automatic name: `prefix` the first time in a session, then
+/// `prefix_1`, `prefix_2`, ...
+fn unique_name(prefix: &str) -> String {
+    SESSION_NAMES.with(|names| {
+        let mut names = names.borrow_mut();
+        let count = names.entry(prefix.to_string()).or_insert(0);
+        let name = match *count {
+            0 => prefix.to_string(),
+            n => format!("{prefix}_{n}"),
+        };
+        *count += 1;
+        name
+    })
+}
+
+/// Starts the automatic names again, as Keras's
+/// `keras.backend.clear_session()` does: the next model is `sequential`
+/// again, and its first SimpleRNN `simple_rnn`.
+pub fn clear_session() {
+    SESSION_NAMES.with(|names| names.borrow_mut().clear());
+}
+
 /// Keras's `Sequential`: layers run in order, each output the next input.
 ///
 /// The model is built for an input shape whose batch (or time) may be
 /// unknown (`None`); every layer's output shape is inferred as it is added,
 /// and a layer that does not fit the one before it is an error naming both.
+///
+/// Models and layers are named as Keras 3 names them, numbered within a
+/// session (here: a thread, until [`clear_session`]): the first model is
+/// `sequential`, the next `sequential_1`; the first SimpleRNN added to any
+/// of them `simple_rnn`, the next `simple_rnn_1`, and so on.
 ///
 /// # Shapes
 ///
@@ -232,7 +274,7 @@ impl Sequential {
     /// as Keras's `Input(batch_shape=...)`.
     pub fn new(input_shape: &[Option<usize>]) -> Self {
         Sequential {
-            name: "sequential".to_string(),
+            name: unique_name("sequential"),
             input_shape: input_shape.to_vec(),
             layers: Vec::new(),
             names: Vec::new(),
@@ -265,13 +307,11 @@ impl Sequential {
     pub fn add(&mut self, layer: impl Into<ModelLayer>) -> Result<&mut Self> {
         let layer = layer.into();
         let input = self.output_shape();
-        let base = layer.base_name();
-        let same_kind = self.layers.iter().filter(|l| l.base_name() == base).count();
-        let name = if same_kind == 0 {
-            base
-        } else {
-            format!("{base}_{same_kind}")
-        };
+        // Keras names `Bidirectional(LSTM(...))`'s LSTM before the wrapper.
+        if let ModelLayer::Bidirectional(l) = &layer {
+            unique_name(&base_name(l.forward_layer().type_name()));
+        }
+        let name = unique_name(&layer.base_name());
         let shape = layer
             .output_shape(&input)
             .map_err(|message| Error::Incompatible {
@@ -513,6 +553,34 @@ mod tests {
     fn sizes_read_like_keras() {
         assert_eq!(readable_size(168), "168.00 B");
         assert_eq!(readable_size(6000), "5.86 KB");
+    }
+
+    #[test]
+    fn names_are_numbered_within_a_session_as_keras_numbers_them() {
+        clear_session();
+        let mut rng = init::rng(0);
+        let mut first = Sequential::with_input_shape(&[2, 10]);
+        let below = SimpleRnn::new(3, 10, &mut rng)
+            .unwrap()
+            .return_sequences(true);
+        first.add(below).unwrap();
+        first.add(SimpleRnn::new(3, 3, &mut rng).unwrap()).unwrap();
+        let mut second = Sequential::with_input_shape(&[2, 10]);
+        second
+            .add(SimpleRnn::new(3, 10, &mut rng).unwrap())
+            .unwrap();
+        let names = |m: &Sequential| -> Vec<String> {
+            m.summary_rows().into_iter().map(|(n, _, _)| n).collect()
+        };
+        assert_eq!(
+            names(&first),
+            ["simple_rnn (SimpleRNN)", "simple_rnn_1 (SimpleRNN)"]
+        );
+        assert_eq!(names(&second), ["simple_rnn_2 (SimpleRNN)"]);
+        assert!(second.summary().contains("Model: \"sequential_1\""));
+        clear_session();
+        let third = Sequential::with_input_shape(&[2, 10]);
+        assert!(third.summary().contains("Model: \"sequential\""));
     }
 
     #[test]

@@ -18,6 +18,7 @@ fn main() {
     let src = root.join("book/src");
     println!("cargo::rerun-if-changed=book/src");
     println!("cargo::rerun-if-changed=lessons");
+    println!("cargo::rerun-if-env-changed=BLESS");
 
     let mut chapters: Vec<PathBuf> = fs::read_dir(&src)
         .map(|dir| {
@@ -52,7 +53,8 @@ fn main() {
 }
 
 /// Expands `{{#include …}}` and `{{#rustdoc_include …}}` as mdBook does.
-fn expand(text: &str, dir: &Path) -> String {
+/// (`tests/book.rs` uses it too, to measure the listings as rendered.)
+pub(crate) fn expand(text: &str, dir: &Path) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("{{#") {
@@ -68,10 +70,7 @@ fn expand(text: &str, dir: &Path) -> String {
             .unwrap_or((directive, ""));
         match kind {
             "include" | "rustdoc_include" => {
-                println!(
-                    "cargo::rerun-if-changed={}",
-                    dir.join(arg.split(':').next().unwrap_or("")).display()
-                );
+                // No rerun-if-changed of its own: book/src and lessons/ are watched.
                 out.push_str(&include(arg.trim(), dir, kind == "rustdoc_include"));
             }
             _ => out.push_str(&after[..end + 2]),
@@ -89,11 +88,18 @@ fn include(arg: &str, dir: &Path, rustdoc: bool) -> String {
     let selector = parts.next();
     let text = match fs::read_to_string(&path) {
         Ok(text) => text,
-        Err(e) => {
-            // A transcript not yet blessed, say: tests/book.rs reports it.
+        // A transcript not yet written can be blessed: `BLESS=1 cargo test
+        // --test transcripts` builds with a placeholder, writes it, and the
+        // next build reads it. Anything else missing stops the build.
+        Err(e) if !rustdoc && blessing() => {
             println!("cargo::warning=book include {}: {e}", path.display());
             return format!("MISSING: {}", path.display());
         }
+        Err(e) => panic!(
+            "book include {} (from {{{{#{}include {arg}}}}}): {e}",
+            path.display(),
+            if rustdoc { "rustdoc_" } else { "" }
+        ),
     };
     let lines: Vec<&str> = text.lines().collect();
     let is_marker = |l: &str| marker(l, "ANCHOR:").is_some() || marker(l, "ANCHOR_END:").is_some();
@@ -164,6 +170,12 @@ fn include(arg: &str, dir: &Path, rustdoc: bool) -> String {
         out.pop();
     }
     out
+}
+
+/// Whether the transcripts are being rewritten (`BLESS=1`, as
+/// `tests/transcripts.rs` reads it).
+fn blessing() -> bool {
+    std::env::var_os("BLESS").is_some_and(|v| v == "1")
 }
 
 /// The name in an `ANCHOR: name` or `ANCHOR_END: name` marker on this line.

@@ -96,8 +96,9 @@ impl Activation {
     }
 
     /// The derivative, written in terms of the output `y = f(x)`, as
-    /// backpropagation has it at hand. Not for softmax (its Jacobian is not
-    /// diagonal; the training code handles it with the loss).
+    /// backpropagation has it at hand. For softmax, the diagonal of its
+    /// Jacobian, `y·(1 - y)` (the whole Jacobian is not diagonal: the
+    /// training code takes softmax's derivative over a whole row).
     #[inline]
     pub fn derivative_from_output(self, y: f32) -> f32 {
         match self {
@@ -118,9 +119,7 @@ impl Activation {
                     0.0
                 }
             }
-            Activation::Softmax => {
-                unreachable!("softmax's derivative is taken over a whole row")
-            }
+            Activation::Softmax => y * (1.0 - y),
         }
     }
 

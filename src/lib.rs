@@ -47,6 +47,8 @@ mod parallel;
 pub mod plot;
 pub mod rnn;
 pub mod show;
+#[doc(hidden)]
+pub mod testing;
 pub mod train;
 
 pub use error::{Error, Result};

@@ -8,12 +8,13 @@
 //! moment (as OpenMP's workers do) before they sleep, so that calls made
 //! one after another find them awake, each on its own core. A worker woken
 //! from its sleep can be placed beside its waker too, so on Linux each call
-//! also keeps the workers off the caller's CPU.
+//! also keeps the workers off the caller's CPU, within the CPUs the caller
+//! may run on. The caller's own affinity is read, never changed.
 
 use std::cell::UnsafeCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, TryLockError};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
@@ -33,10 +34,20 @@ extern "C" fn forked() {
     FORKED.store(true, Ordering::Relaxed);
 }
 
-/// How many parts a call can run at once: the caller and the workers, as
+/// How many parts a call may be cut into: the caller and the workers, as
 /// many as the CPU has threads (at most 8), or `RNN_BASICS_THREADS` if set
-/// to a smaller number (1: every call runs on its caller's thread).
+/// to a smaller number (1: every call runs on its caller's thread), or the
+/// count the tests chose with [`crate::testing::with_settings`] (parts
+/// beyond the workers then run one after another).
 pub(crate) fn threads() -> usize {
+    match crate::testing::current() {
+        Some(settings) => settings.threads,
+        None => pool_threads(),
+    }
+}
+
+/// The caller and the workers.
+fn pool_threads() -> usize {
     pool().workers.len() + 1
 }
 
@@ -48,8 +59,15 @@ pub(crate) fn threads() -> usize {
 /// stopped.
 pub(crate) fn for_each_part(parts: usize, part: &(dyn Fn(usize) + Sync)) {
     let pool = pool();
-    let claimed = (parts > 1).then(|| pool.busy.try_lock().ok()).flatten();
-    if claimed.is_none() || parts > threads() || FORKED.load(Ordering::Relaxed) {
+    // A lock poisoned by a part's panic in an earlier call is free all the same.
+    let claimed = (parts > 1)
+        .then(|| match pool.busy.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        })
+        .flatten();
+    if claimed.is_none() || parts > pool_threads() || FORKED.load(Ordering::Relaxed) {
         (0..parts).for_each(part);
         return;
     }
@@ -59,10 +77,12 @@ pub(crate) fn for_each_part(parts: usize, part: &(dyn Fn(usize) + Sync)) {
     let started = Started {
         workers: &pool.workers[..parts - 1],
     };
-    let here = placement::current_cpu();
+    // The CPUs this thread may run on now (its own affinity, which may have
+    // changed since the pool started), and the one it runs on.
+    let place = placement::Cpus::of_this_thread().zip(placement::current_cpu());
     for (i, worker) in started.workers.iter().enumerate() {
-        if let (Some(cpus), Some(cpu)) = (&pool.cpus, here) {
-            worker.keep_off(cpus, cpu);
+        if let Some((cpus, cpu)) = &place {
+            worker.keep_off(cpus, *cpu);
         }
         worker.give(job, i + 1);
     }
@@ -78,8 +98,6 @@ struct Pool {
     workers: Vec<Worker>,
     /// Held by the call using the workers.
     busy: Mutex<()>,
-    /// The CPUs the process may run on, where the workers can be placed.
-    cpus: Option<placement::Cpus>,
 }
 
 fn pool() -> &'static Pool {
@@ -96,7 +114,6 @@ fn pool() -> &'static Pool {
         Pool {
             workers,
             busy: Mutex::new(()),
-            cpus: placement::Cpus::allowed(),
         }
     })
 }
@@ -105,6 +122,8 @@ fn pool() -> &'static Pool {
 struct Worker {
     slot: Arc<Slot>,
     thread: Thread,
+    /// The CPUs the worker was last allowed (by the call holding the pool).
+    placed: Mutex<Option<placement::Cpus>>,
 }
 
 /// What the caller and a worker share. The caller writes `job` (the part,
@@ -118,8 +137,6 @@ struct Slot {
     panicked: AtomicBool,
     /// The worker's thread id, once it has started (0 before).
     thread_id: AtomicI32,
-    /// The CPU the worker is kept off, or -1.
-    kept_off: AtomicI32,
 }
 
 // SAFETY: `job` is written by the caller holding the pool only while the
@@ -136,7 +153,6 @@ impl Worker {
             done: AtomicU64::new(0),
             panicked: AtomicBool::new(false),
             thread_id: AtomicI32::new(0),
-            kept_off: AtomicI32::new(-1),
         });
         let theirs = Arc::clone(&slot);
         let handle = std::thread::Builder::new()
@@ -146,6 +162,7 @@ impl Worker {
         Some(Worker {
             slot,
             thread: handle.thread().clone(),
+            placed: Mutex::new(None),
         })
     }
 
@@ -162,16 +179,19 @@ impl Worker {
         self.thread.unpark();
     }
 
-    /// Moves the worker off `cpu` (the caller's) if it may be there.
+    /// Lets the worker run on the caller's CPUs `cpus` but `cpu` (the one
+    /// the caller is on), or on all of `cpus` if that is the only one.
     fn keep_off(&self, cpus: &placement::Cpus, cpu: i32) {
-        let slot = &self.slot;
-        let thread_id = slot.thread_id.load(Ordering::Acquire);
-        if thread_id != 0
-            && slot.kept_off.load(Ordering::Relaxed) != cpu
-            && cpus.keep_off(thread_id, cpu)
-        {
-            slot.kept_off.store(cpu, Ordering::Relaxed);
+        let thread_id = self.slot.thread_id.load(Ordering::Acquire);
+        if thread_id == 0 {
+            return;
         }
+        let wanted = cpus.without(cpu);
+        let mut placed = self.placed.lock().unwrap_or_else(|p| p.into_inner());
+        if placed.as_ref().is_some_and(|p| p.same(&wanted)) {
+            return;
+        }
+        *placed = wanted.apply_to(thread_id).then_some(wanted);
     }
 
     /// Waits until the worker has finished what it was given (spinning a
@@ -237,36 +257,60 @@ fn spin_then_park(budget: Duration, ready: impl Fn() -> bool) {
 #[cfg(target_os = "linux")]
 mod placement {
     /// A set of CPUs.
+    #[derive(Clone)]
     pub(super) struct Cpus(libc::cpu_set_t);
 
     impl Cpus {
-        /// The CPUs this process may run on.
-        pub(super) fn allowed() -> Option<Cpus> {
+        /// The CPUs the calling thread may run on (read only).
+        pub(super) fn of_this_thread() -> Option<Cpus> {
+            Cpus::of(0)
+        }
+
+        /// The CPUs thread `thread_id` may run on (0: the calling thread).
+        pub(super) fn of(thread_id: i32) -> Option<Cpus> {
             // SAFETY: a zeroed cpu_set_t is an empty set; the call fills it.
             unsafe {
                 let mut set: libc::cpu_set_t = std::mem::zeroed();
                 let size = std::mem::size_of::<libc::cpu_set_t>();
-                (libc::sched_getaffinity(0, size, &mut set) == 0).then_some(Cpus(set))
+                (libc::sched_getaffinity(thread_id, size, &mut set) == 0).then_some(Cpus(set))
             }
         }
 
-        /// Lets thread `thread_id` run on these CPUs but `cpu`; false if
-        /// that leaves none or the system refuses.
-        pub(super) fn keep_off(&self, thread_id: i32, cpu: i32) -> bool {
+        /// These CPUs but `cpu`, or all of them if `cpu` is the only one.
+        pub(super) fn without(&self, cpu: i32) -> Cpus {
             let mut set = self.0;
-            let Ok(cpu) = usize::try_from(cpu) else {
-                return false;
-            };
             // SAFETY: `set` is a valid cpu_set_t; CPU_CLR ignores numbers
             // past its end.
+            let left = unsafe {
+                if let Ok(cpu) = usize::try_from(cpu) {
+                    libc::CPU_CLR(cpu, &mut set);
+                }
+                libc::CPU_COUNT(&set)
+            };
+            if left > 0 { Cpus(set) } else { self.clone() }
+        }
+
+        /// Whether the two sets hold the same CPUs.
+        pub(super) fn same(&self, other: &Cpus) -> bool {
+            // SAFETY: two valid cpu_set_t.
+            unsafe { libc::CPU_EQUAL(&self.0, &other.0) }
+        }
+
+        /// Whether `cpu` is in the set.
+        #[cfg(test)]
+        pub(super) fn has(&self, cpu: usize) -> bool {
+            // SAFETY: `self.0` is a valid cpu_set_t.
+            unsafe { libc::CPU_ISSET(cpu, &self.0) }
+        }
+
+        /// Lets thread `thread_id` (a worker's, never 0, which would be the
+        /// calling thread) run on these CPUs; false if the system refuses.
+        pub(super) fn apply_to(&self, thread_id: i32) -> bool {
+            assert_ne!(thread_id, 0, "a worker's thread id");
+            // SAFETY: a valid cpu_set_t of its own size.
             unsafe {
-                libc::CPU_CLR(cpu, &mut set);
-                libc::CPU_COUNT(&set) > 0
-                    && libc::sched_setaffinity(
-                        thread_id,
-                        std::mem::size_of::<libc::cpu_set_t>(),
-                        &set,
-                    ) == 0
+                libc::sched_setaffinity(thread_id, std::mem::size_of::<libc::cpu_set_t>(), &self.0)
+                    == 0
             }
         }
     }
@@ -296,10 +340,16 @@ mod placement {
     pub(super) struct Cpus;
 
     impl Cpus {
-        pub(super) fn allowed() -> Option<Cpus> {
+        pub(super) fn of_this_thread() -> Option<Cpus> {
             None
         }
-        pub(super) fn keep_off(&self, _thread_id: i32, _cpu: i32) -> bool {
+        pub(super) fn without(&self, _cpu: i32) -> Cpus {
+            Cpus
+        }
+        pub(super) fn same(&self, _other: &Cpus) -> bool {
+            true
+        }
+        pub(super) fn apply_to(&self, _thread_id: i32) -> bool {
             false
         }
     }
@@ -408,6 +458,58 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_os = "linux")]
+    fn the_callers_affinity_is_kept_and_the_workers_stay_within_it() {
+        use placement::Cpus;
+        // On a thread of its own, whose affinity this test may change.
+        std::thread::spawn(|| {
+            let before = Cpus::of_this_thread().expect("affinity");
+            for_each_part(pool_threads(), &|_| {});
+            assert!(Cpus::of_this_thread().unwrap().same(&before));
+            let Some(cpu) = (0..libc::CPU_SETSIZE as usize).find(|c| before.has(*c)) else {
+                return;
+            };
+            // Pinned to one CPU by its caller: the call leaves the pin as it
+            // was, and every part runs on that CPU, on whichever thread.
+            let mut pinned: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+            unsafe { libc::CPU_SET(cpu, &mut pinned) };
+            let size = std::mem::size_of::<libc::cpu_set_t>();
+            assert_eq!(unsafe { libc::sched_setaffinity(0, size, &pinned) }, 0);
+            let pinned = Cpus::of_this_thread().unwrap();
+            let caller = placement::current_thread_id();
+            let mut on_a_worker = false;
+            // Other tests may hold the workers for a while: try until a part
+            // runs on one.
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                let seen: Vec<Mutex<Option<(i32, bool)>>> =
+                    (0..pool_threads()).map(|_| Mutex::new(None)).collect();
+                for_each_part(pool_threads(), &|i| {
+                    let mine = Cpus::of_this_thread().unwrap();
+                    let inside =
+                        (0..libc::CPU_SETSIZE as usize).all(|c| !mine.has(c) || pinned.has(c));
+                    *seen[i].lock().unwrap() = Some((placement::current_thread_id(), inside));
+                });
+                for s in &seen {
+                    let (thread, inside) = s.lock().unwrap().expect("every part ran");
+                    assert!(inside, "a part ran outside its caller's CPUs");
+                    on_a_worker |= thread != caller;
+                }
+                assert!(Cpus::of_this_thread().unwrap().same(&pinned));
+                if on_a_worker {
+                    break;
+                }
+            }
+            assert!(
+                on_a_worker || pool_threads() == 1,
+                "no part ran on a worker"
+            );
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
     fn a_worker_panic_reaches_the_caller_and_the_pool_still_works() {
         if threads() < 2 {
             return;
@@ -425,5 +527,20 @@ mod tests {
             sum.fetch_add(i + 1, Ordering::Relaxed);
         });
         assert_eq!(sum.load(Ordering::Relaxed), 3);
+        // And the workers still take parts (the panic left the pool's lock
+        // poisoned, which must not make every later call run alone).
+        let caller = std::thread::current().id();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut on_a_worker = false;
+        while !on_a_worker && Instant::now() < deadline {
+            let on = Mutex::new(None);
+            for_each_part(2, &|i| {
+                if i == 1 {
+                    *on.lock().unwrap() = Some(std::thread::current().id());
+                }
+            });
+            on_a_worker = on.into_inner().unwrap() != Some(caller);
+        }
+        assert!(on_a_worker, "no part ran on a worker after the panic");
     }
 }

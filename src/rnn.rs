@@ -359,9 +359,13 @@ pub(crate) fn run<C: Cell + Sync>(
     let work: Vec<Mutex<Option<Part<'_>>>> =
         work.into_iter().map(|p| Mutex::new(Some(p))).collect();
     let done: Vec<Mutex<Option<PartResult>>> = work.iter().map(|_| Mutex::new(None)).collect();
+    // A part run on a worker keeps the caller's kernel settings (the tests').
+    let settings = crate::testing::current();
     parallel::for_each_part(parts, &|i| {
         let part = lock(&work[i]).take().expect("each part runs once");
-        let result = run_part(cell, config, projection, part, &mut { step });
+        let result = crate::testing::scoped(settings, || {
+            run_part(cell, config, projection, part, &mut { step })
+        });
         *lock(&done[i]) = Some(result);
     });
     let results: Vec<PartResult> = done

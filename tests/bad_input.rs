@@ -833,10 +833,107 @@ fn nan_and_infinity_propagate_as_in_keras() {
             .all(|v| v.is_finite())
     );
 
+    // An infinity saturates tanh: the first step's outputs are tanh(±∞),
+    // the sign of the infinite input's kernel weight, and every later output
+    // is finite.
     let mut input = x(1, 2, 2);
     input[[0, 0, 1]] = f32::INFINITY;
     let out = layer.call(&input).unwrap().output;
-    assert!(out.iter().all(|v| v.is_finite() || v.is_nan()));
+    let kernel = layer.cell().kernel();
+    for j in 0..3 {
+        assert_ne!(kernel[[1, j]], 0.0, "a zero weight would make ∞·0 = NaN");
+        let saturated = rnn_basics::activation::tanh(kernel[[1, j]].signum() * f32::INFINITY);
+        assert_eq!(out[[0, 0, j]], saturated, "unit {j}");
+        assert!(saturated.abs() > 0.999);
+    }
+    assert!(out.iter().all(|v| v.is_finite()), "{out}");
+}
+
+#[test]
+fn softmax_is_refused_as_a_cell_activation() {
+    // Softmax acts on a whole row, so no recurrent cell can use it: every
+    // constructor that takes an activation says so, naming it.
+    let mut r = rng();
+    let tanh = Activation::Tanh;
+    let softmax = Activation::Softmax;
+    let simple = SimpleRnnCell::new(3, 2, &mut r).unwrap();
+    let lstm = LstmCell::new(3, 2, &mut r).unwrap();
+    let gru = GruCell::new(3, 2, &mut r).unwrap();
+    let errors: Vec<(&str, Error)> = vec![
+        (
+            "activation",
+            simple.clone().with_activation(softmax).unwrap_err(),
+        ),
+        (
+            "activation",
+            SimpleRnnCell::from_weights(
+                simple.kernel().clone(),
+                simple.recurrent_kernel().clone(),
+                None,
+                softmax,
+            )
+            .unwrap_err(),
+        ),
+        (
+            "activation",
+            lstm.clone().with_activations(softmax, tanh).unwrap_err(),
+        ),
+        (
+            "recurrent_activation",
+            lstm.clone().with_activations(tanh, softmax).unwrap_err(),
+        ),
+        (
+            "recurrent_activation",
+            LstmCell::from_weights(
+                lstm.kernel().clone(),
+                lstm.recurrent_kernel().clone(),
+                None,
+                tanh,
+                softmax,
+            )
+            .unwrap_err(),
+        ),
+        (
+            "activation",
+            gru.clone().with_activations(softmax, tanh).unwrap_err(),
+        ),
+        (
+            "recurrent_activation",
+            gru.clone().with_activations(tanh, softmax).unwrap_err(),
+        ),
+        (
+            "activation",
+            GruCell::from_weights(
+                gru.kernel().clone(),
+                gru.recurrent_kernel().clone(),
+                None,
+                true,
+                softmax,
+                tanh,
+            )
+            .unwrap_err(),
+        ),
+    ];
+    for (what, e) in errors {
+        let message = e.to_string();
+        assert!(matches!(e, Error::Config { .. }), "{e:?}");
+        assert!(
+            message.contains(&format!("{what}: expected an element-wise activation")),
+            "{message}"
+        );
+        assert!(message.ends_with("got softmax"), "{message}");
+    }
+    // The element-wise ones are accepted.
+    for act in [
+        Activation::Linear,
+        Activation::Relu,
+        Activation::HardSigmoid,
+        Activation::Sigmoid,
+    ] {
+        assert!(simple.clone().with_activation(act).is_ok());
+        assert!(lstm.clone().with_activations(act, act).is_ok());
+        assert!(gru.clone().with_activations(act, act).is_ok());
+    }
 }
 
 #[test]

@@ -9,15 +9,9 @@ mod common;
 use rnn_basics::manual::{NumpyRnn, Tf1Rnn};
 use rnn_basics::prelude::*;
 
-const TOL: f32 = 1e-5;
+use common::max_diff;
 
-fn max_diff(a: &ArrayD<f32>, b: &ArrayD<f32>) -> f32 {
-    assert_eq!(a.shape(), b.shape());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
+const TOL: f64 = 1e-5;
 
 /// A random mask with at least one valid step in each row.
 fn random_mask(rng: &mut init::Rng, batch: usize, time: usize) -> Array2<bool> {
@@ -281,4 +275,34 @@ fn assert_loop_and_fused_equal(
             }
         }
     }
+}
+
+#[test]
+fn the_comparison_fails_on_nan_and_on_shape() {
+    use common::{Nan, max_diff_with};
+    use ndarray::array;
+    let a = array![[1.0f32, 2.0], [3.0, 4.0]];
+    assert_eq!(max_diff(&a, &a.mapv(f64::from)), 0.0);
+    assert_eq!(max_diff(&a, &(&a + 0.5)), 0.5);
+    let mut nan = a.clone();
+    nan[[1, 0]] = f32::NAN;
+    let fails =
+        |f: &(dyn Fn() -> f64 + std::panic::RefUnwindSafe)| std::panic::catch_unwind(f).is_err();
+    // A NaN on either side, or on both, fails; so do shapes that differ.
+    assert!(fails(&|| max_diff(&a, &nan)));
+    assert!(fails(&|| max_diff(&nan, &a)));
+    assert!(fails(&|| max_diff(&nan, &nan)));
+    assert!(fails(&|| max_diff(
+        &a,
+        &a.clone().into_shape_with_order(4).unwrap()
+    )));
+    let wide = ndarray::Array2::<f32>::zeros((2, 3));
+    assert!(fails(&|| max_diff(&wide, &wide.t())));
+    // NaN at the same places passes only when asked for.
+    assert_eq!(max_diff_with(&nan, &nan, Nan::SamePlaceAllowed), 0.0);
+    assert!(fails(&|| max_diff_with(&a, &nan, Nan::SamePlaceAllowed)));
+    // The same infinity is no difference; another is an infinite one.
+    let inf = array![f32::INFINITY];
+    assert_eq!(max_diff(&inf, &inf), 0.0);
+    assert_eq!(max_diff(&inf, &-&inf), f64::INFINITY);
 }

@@ -9,6 +9,9 @@ use rnn_basics::layers::{Bidirectional, Dense, MergeMode, RecurrentLayer};
 use rnn_basics::model::Sequential;
 use rnn_basics::prelude::*;
 
+mod common;
+use common::max_diff;
+
 /// The architecture of `make_npz.py`, with fresh (wrong) weights.
 fn architecture(lstm_units: usize) -> Sequential {
     let mut rng = init::rng(1);
@@ -41,13 +44,6 @@ fn keras_io() -> (ArrayD<f32>, ArrayD<f32>) {
     let x = npz.by_name::<OwnedRepr<f32>, IxDyn>("x").unwrap();
     let y = npz.by_name::<OwnedRepr<f32>, IxDyn>("y").unwrap();
     (x, y)
-}
-
-fn max_diff(a: &ArrayD<f32>, b: &ArrayD<f32>) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }
 
 #[test]

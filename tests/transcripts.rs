@@ -115,7 +115,7 @@ fn lessons() -> Vec<String> {
 
 #[test]
 fn every_lesson_prints_its_transcript() {
-    let bless = std::env::var_os("BLESS").is_some();
+    let bless = blessing();
     let names = lessons();
     assert!(names.len() >= 5, "lessons found: {names:?}");
     let mut failures = Vec::new();
@@ -178,4 +178,23 @@ fn the_comparison_sees_real_differences() {
     assert!(first_difference("states == last: true", "states == last: false").is_some());
     assert!(first_difference("a b", "a b c").is_some());
     assert!(first_difference("lesson01", "lesson02").is_some());
+}
+
+/// `BLESS=1` rewrites the transcripts; unset (or `BLESS=0`, or anything
+/// else) compares them.
+fn blessing() -> bool {
+    bless_asked(std::env::var_os("BLESS").as_deref())
+}
+
+fn bless_asked(value: Option<&std::ffi::OsStr>) -> bool {
+    value.is_some_and(|v| v == "1")
+}
+
+#[test]
+fn only_bless_1_rewrites() {
+    assert!(bless_asked(Some("1".as_ref())));
+    for no in ["0", "", "false", "no", "2"] {
+        assert!(!bless_asked(Some(no.as_ref())), "BLESS={no:?}");
+    }
+    assert!(!bless_asked(None));
 }

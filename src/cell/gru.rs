@@ -1,6 +1,6 @@
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2, s};
 
-use super::{Cell, check_sizes, check_weight, contiguous_mut};
+use super::{Cell, check_activation, check_sizes, check_weight, contiguous_mut};
 use crate::activation::{self, Activation};
 use crate::init::{self, Rng};
 use crate::linalg::{PackCache, PackedMatrix, multiversion};
@@ -205,6 +205,8 @@ impl GruCell {
         }
         let units = width / 3;
         check_sizes("GRU", units, input_dim)?;
+        check_activation("GRU", "activation", activation)?;
+        check_activation("GRU", "recurrent_activation", recurrent_activation)?;
         check_weight(
             "GRU",
             "recurrent_kernel",
@@ -236,15 +238,18 @@ impl GruCell {
         self
     }
 
-    /// The same cell with other activations (`activation`, `recurrent_activation`).
+    /// The same cell with other activations (`activation`,
+    /// `recurrent_activation`); an error for softmax, which is not element-wise.
     pub fn with_activations(
         mut self,
         activation: Activation,
         recurrent_activation: Activation,
-    ) -> Self {
+    ) -> Result<Self> {
+        check_activation("GRU", "activation", activation)?;
+        check_activation("GRU", "recurrent_activation", recurrent_activation)?;
         self.activation = activation;
         self.recurrent_activation = recurrent_activation;
-        self
+        Ok(self)
     }
 
     /// The same cell with a zero bias (`true`) or none (`false`).

@@ -2,7 +2,9 @@ use std::mem::MaybeUninit;
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2};
 
-use super::{Cell, check_sizes, check_weight, contiguous_mut, sealed, write_rows};
+use super::{
+    Cell, check_activation, check_sizes, check_weight, contiguous_mut, sealed, write_rows,
+};
 use crate::Result;
 use crate::activation::{self, Activation};
 use crate::init::{self, Rng};
@@ -80,6 +82,8 @@ impl LstmCell {
         }
         let units = width / 4;
         check_sizes("LSTM", units, input_dim)?;
+        check_activation("LSTM", "activation", activation)?;
+        check_activation("LSTM", "recurrent_activation", recurrent_activation)?;
         check_weight(
             "LSTM",
             "recurrent_kernel",
@@ -99,15 +103,18 @@ impl LstmCell {
         })
     }
 
-    /// The same cell with other activations (`activation`, `recurrent_activation`).
+    /// The same cell with other activations (`activation`,
+    /// `recurrent_activation`); an error for softmax, which is not element-wise.
     pub fn with_activations(
         mut self,
         activation: Activation,
         recurrent_activation: Activation,
-    ) -> Self {
+    ) -> Result<Self> {
+        check_activation("LSTM", "activation", activation)?;
+        check_activation("LSTM", "recurrent_activation", recurrent_activation)?;
         self.activation = activation;
         self.recurrent_activation = recurrent_activation;
-        self
+        Ok(self)
     }
 
     /// The same cell with Keras's initial bias (`true`) or none (`false`).

@@ -25,6 +25,7 @@ use std::mem::MaybeUninit;
 
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2, ArrayViewMutD};
 
+use crate::activation::Activation;
 use crate::{Error, Result, linalg, show};
 
 /// One time step of a recurrent network.
@@ -252,6 +253,27 @@ pub(crate) fn check_weight(
 }
 
 /// Checks a layer's sizes: both must be at least 1.
+/// Checks that a cell's activation acts on each number alone (softmax,
+/// which acts on a whole row, cannot be a cell's activation).
+pub(crate) fn check_activation(layer: &str, what: &str, activation: Activation) -> Result<()> {
+    if activation.is_elementwise() {
+        return Ok(());
+    }
+    let names: Vec<&str> = crate::activation::KERAS_NAMES
+        .iter()
+        .copied()
+        .filter(|n| Activation::from_keras(n, layer).is_ok_and(|a| a.is_elementwise()))
+        .collect();
+    Err(Error::config(
+        layer,
+        format!(
+            "{what}: expected an element-wise activation ({}), got {}",
+            names.join(", "),
+            activation.keras_name()
+        ),
+    ))
+}
+
 pub(crate) fn check_sizes(layer: &str, units: usize, input_dim: usize) -> Result<()> {
     if units == 0 {
         return Err(Error::config(layer, "units must be at least 1, got 0"));

@@ -1,6 +1,6 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2};
 
-use super::{Cell, check_sizes, check_weight, contiguous_mut};
+use super::{Cell, check_activation, check_sizes, check_weight, contiguous_mut};
 use crate::Result;
 use crate::activation::{self, Activation};
 use crate::init::{self, Rng};
@@ -24,8 +24,10 @@ use crate::linalg::{PackCache, multiversion};
 ///
 /// let cell = SimpleRnnCell::new(3, 10, &mut init::rng(1))?;
 /// assert_eq!(cell.param_count(), 42); // 3 × (10 + 3 + 1)
-/// let relu = cell.with_activation(Activation::Relu).with_bias(false);
+/// let relu = cell.with_activation(Activation::Relu)?.with_bias(false);
 /// assert_eq!(relu.param_count(), 39);
+/// // Softmax acts on a whole row, not on each number: no cell's activation.
+/// assert!(relu.with_activation(Activation::Softmax).is_err());
 /// # Ok::<(), rnn_basics::Error>(())
 /// ```
 #[derive(Clone, Debug)]
@@ -60,6 +62,7 @@ impl SimpleRnnCell {
     ) -> Result<Self> {
         let (input_dim, units) = kernel.dim();
         check_sizes("SimpleRNN", units, input_dim)?;
+        check_activation("SimpleRNN", "activation", activation)?;
         check_weight(
             "SimpleRNN",
             "recurrent_kernel",
@@ -78,10 +81,12 @@ impl SimpleRnnCell {
         })
     }
 
-    /// The same cell with another activation (Keras accepts any; the course uses tanh).
-    pub fn with_activation(mut self, activation: Activation) -> Self {
+    /// The same cell with another activation (the course uses tanh); an
+    /// error for softmax, which is not element-wise.
+    pub fn with_activation(mut self, activation: Activation) -> Result<Self> {
+        check_activation("SimpleRNN", "activation", activation)?;
         self.activation = activation;
-        self
+        Ok(self)
     }
 
     /// The same cell with a zero bias (`true`) or none at all (`false`).

@@ -236,7 +236,12 @@ fn compare(expected: &[ArrayD<f32>], actual: &[ArrayD<f32>]) -> Result<f32, Stri
                 show::shape(a.shape())
             ));
         }
-        worst = worst.max(max_abs_diff(e, a));
+        let diff = max_abs_diff(e, a);
+        // `f32::max` would drop a NaN: a NaN anywhere is the worst difference.
+        worst = if diff.is_nan() { diff } else { worst.max(diff) };
+        if worst.is_nan() {
+            break;
+        }
     }
     Ok(worst)
 }

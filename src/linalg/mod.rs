@@ -6,7 +6,8 @@ mod packed;
 mod simd;
 
 pub(crate) use packed::{PackCache, PackedMatrix};
-pub(crate) use simd::{Level, level as simd_level, multiversion};
+pub use simd::Level;
+pub(crate) use simd::{detected_level, level as simd_level, multiversion};
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2, Axis};
 

@@ -7,8 +7,8 @@ use super::packed::PANEL;
 
 /// What the running CPU can do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Level {
-    /// AVX-512F: 16 floats a register.
+pub enum Level {
+    /// AVX-512F, with AVX2 and FMA: 16 floats a register.
     Avx512,
     /// AVX2 with FMA: 8 floats a register.
     Avx2,
@@ -16,8 +16,20 @@ pub(crate) enum Level {
     Portable,
 }
 
-/// The best level this CPU supports (`RNN_BASICS_SIMD=portable|avx2` asks for less).
+/// The level the kernels run at: the best this CPU supports
+/// (`RNN_BASICS_SIMD=portable|avx2` asks for less), or the one the tests
+/// chose for this thread with [`crate::testing::with_settings`].
+#[inline]
 pub(crate) fn level() -> Level {
+    match crate::testing::current() {
+        Some(settings) => settings.level,
+        None => detected_level(),
+    }
+}
+
+/// The best level this CPU supports, found once
+/// (`RNN_BASICS_SIMD=portable|avx2` asks for less).
+pub(crate) fn detected_level() -> Level {
     static LEVEL: OnceLock<Level> = OnceLock::new();
     *LEVEL.get_or_init(|| {
         let cap = std::env::var("RNN_BASICS_SIMD").unwrap_or_default();
@@ -25,14 +37,17 @@ pub(crate) fn level() -> Level {
     })
 }
 
+/// Every feature the AVX-512 code is compiled with (`avx512f,avx2,fma`,
+/// see [`multiversion`]) must be there before it runs, and every feature
+/// the AVX2 code is compiled with (`avx2,fma`).
 #[cfg(target_arch = "x86_64")]
 fn detect(cap: &str) -> Level {
-    if cap != "portable" && cap != "avx2" && std::arch::is_x86_feature_detected!("avx512f") {
+    let avx2 =
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma");
+    let avx512 = avx2 && std::arch::is_x86_feature_detected!("avx512f");
+    if cap != "portable" && cap != "avx2" && avx512 {
         Level::Avx512
-    } else if cap != "portable"
-        && std::arch::is_x86_feature_detected!("avx2")
-        && std::arch::is_x86_feature_detected!("fma")
-    {
+    } else if cap != "portable" && avx2 {
         Level::Avx2
     } else {
         Level::Portable

@@ -36,20 +36,23 @@ fn main() -> Result<(), rnn_basics::Error> {
     let mut total_hidden_states: Vec<Array1<f32>> = Vec::new();
     for input_t in inputs.outer_iter() {
         // Wx·x_t + Wh·h_{t-1} + b, then tanh.
-        let output_t =
-            (rnn.wx.dot(&input_t) + rnn.wh.dot(&hidden_state_t) + &rnn.b).mapv(f32::tanh);
+        let output_t = (rnn.wx.dot(&input_t) + rnn.wh.dot(&hidden_state_t) + &rnn.b)
+            .mapv(f32::tanh);
         total_hidden_states.push(output_t.clone());
         println!("{}", show::shape(&[total_hidden_states.len(), hidden_size]));
         hidden_state_t = output_t;
     }
     let views: Vec<_> = total_hidden_states.iter().map(|h| h.view()).collect();
-    let total_hidden_states = ndarray::stack(Axis(0), &views).expect("rows of one length");
+    let total_hidden_states =
+        ndarray::stack(Axis(0), &views).expect("rows of one length");
+    println!("hidden states, weights from [0, 1):");
     println!("{}", show::array(&total_hidden_states));
     // ANCHOR_END: loop
 
     // ANCHOR: keras_init
     let keras_rnn = NumpyRnn::random_keras(&mut rng, input_dim, hidden_size);
     let keras_states = keras_rnn.run(inputs.view())?;
+    println!("hidden states, Keras's initializers:");
     println!("{}", show::array(&keras_states));
     // ANCHOR_END: keras_init
 
@@ -65,7 +68,8 @@ fn main() -> Result<(), rnn_basics::Error> {
     // ANCHOR_END: compare
 
     // ANCHOR: figure
-    let figure = Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/figures/lesson01-states.svg");
+    let figure = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("book/src/figures/lesson01-states.svg");
     rnn_basics::plot::state_maps(
         &figure,
         &[

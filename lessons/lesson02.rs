@@ -47,7 +47,8 @@ fn main() -> Result<(), rnn_basics::Error> {
 
     // ANCHOR: dynamic
     // The same two steps as one tensor: (batch 4, time 2, n_inputs 3).
-    let x_batch = stack(Axis(1), &[x0_batch.view(), x1_batch.view()]).expect("same shapes");
+    let x_batch =
+        stack(Axis(1), &[x0_batch.view(), x1_batch.view()]).expect("same shapes");
     let (outputs_val, states_val) = rnn.dynamic_rnn(x_batch.view(), None, false)?;
     println!(
         "outputs_val:{}\n{}",
@@ -59,7 +60,7 @@ fn main() -> Result<(), rnn_basics::Error> {
     // ANCHOR_END: dynamic
 
     // ANCHOR: time_major
-    // time_major: (time 2, batch 4, n_inputs 3), as TF1 preferred it.
+    // time_major=True: (time 2, batch 4, n_inputs 3). TF1 defaulted to False.
     let x_time_major = x_batch.view().permuted_axes([1, 0, 2]);
     let (outputs_tm, _) = rnn.dynamic_rnn(x_time_major, None, true)?;
     println!("time_major outputs: {}", show::shape(outputs_tm.shape()));
@@ -71,7 +72,8 @@ fn main() -> Result<(), rnn_basics::Error> {
 
     // ANCHOR: sequence_length
     // The second example is only 1 step long: its step 2 is padding.
-    let (outputs_len, states_len) = rnn.dynamic_rnn(x_batch.view(), Some(&[2, 1, 2, 2]), false)?;
+    let (outputs_len, states_len) =
+        rnn.dynamic_rnn(x_batch.view(), Some(&[2, 1, 2, 2]), false)?;
     println!("with sequence_length [2, 1, 2, 2]:");
     println!(
         "outputs[1]: {}",

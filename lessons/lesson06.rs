@@ -11,6 +11,8 @@ fn main() -> Result<()> {
     let mut rng = init::rng(12);
 
     // ANCHOR: unknown_batch
+    // Keras numbers its names within a session: this model is "sequential",
+    // the next "sequential_1"; their layers "simple_rnn", "simple_rnn_1", ...
     // model.add(SimpleRNN(3, input_shape=(2, 10)))
     let mut model = Sequential::with_input_shape(&[2, 10]);
     model.add(SimpleRnn::new(3, 10, &mut rng)?)?;
@@ -19,14 +21,14 @@ fn main() -> Result<()> {
 
     // ANCHOR: fixed_batch
     // model.add(SimpleRNN(3, batch_input_shape=(8, 2, 10)))
-    let mut model = Sequential::with_batch_input_shape(&[8, 2, 10]).named("sequential_1");
+    let mut model = Sequential::with_batch_input_shape(&[8, 2, 10]);
     model.add(SimpleRnn::new(3, 10, &mut rng)?)?;
     println!("{}", model.summary());
     // ANCHOR_END: fixed_batch
 
     // ANCHOR: sequences
     // model.add(SimpleRNN(3, batch_input_shape=(8, 2, 10), return_sequences=True))
-    let mut model = Sequential::with_batch_input_shape(&[8, 2, 10]).named("sequential_2");
+    let mut model = Sequential::with_batch_input_shape(&[8, 2, 10]);
     model.add(SimpleRnn::new(3, 10, &mut rng)?.return_sequences(true))?;
     println!("{}", model.summary());
     // ANCHOR_END: sequences

@@ -18,7 +18,8 @@ fn main() -> Result<()> {
     // lstm = LSTM(3, return_sequences=False, return_state=True)
     let lstm = Lstm::new(3, 5, &mut init::rng(12))?;
     let out = lstm.clone().return_state(true).call(&train_x)?;
-    let (hidden_state, last_state, last_cell_state) = (&out.output, &out.states[0], &out.states[1]);
+    let (hidden_state, last_state, last_cell_state) =
+        (&out.output, &out.states[0], &out.states[1]);
     println!(
         "hidden state : {}, shape: {}",
         show::array(hidden_state),

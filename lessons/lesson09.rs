@@ -37,7 +37,8 @@ fn main() -> Result<()> {
     // ANCHOR: forms
     // reset_after=True (Keras's default): bias (2, 9); reset_after=False: bias (9,)
     let after = Gru::new(3, 5, &mut init::rng(12))?;
-    let before = Gru::from_cell(GruCell::new(3, 5, &mut init::rng(12))?.with_reset_after(false));
+    let before =
+        Gru::from_cell(GruCell::new(3, 5, &mut init::rng(12))?.with_reset_after(false));
     for (name, layer) in [
         ("reset_after=True ", &after),
         ("reset_after=False", &before),

@@ -47,11 +47,8 @@ fn main() -> Result<()> {
         show::array(backward_h),
         show::shape(backward_h.shape())
     );
-    println!(
-        "forward cell state : {}, backward cell state : {}",
-        show::array(forward_c),
-        show::array(backward_c)
-    );
+    println!("forward cell state : {}", show::array(forward_c));
+    println!("backward cell state : {}", show::array(backward_c));
     // ANCHOR_END: layer
 
     // ANCHOR: where

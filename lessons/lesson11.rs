@@ -58,11 +58,11 @@ fn main() -> Result<()> {
     );
     println!("states: {}", show::array(&state));
     println!(
-        "TF1 == Keras with zero_output_for_mask: {}",
+        "TF1 within 1e-6 of Keras with zero_output_for_mask: {}",
         outputs.into_dyn().abs_diff_eq(&zeroed.output, 1e-6)
     );
     println!(
-        "the states agree: {}",
+        "the states agree within 1e-6: {}",
         state.abs_diff_eq(&out.states[0], 1e-6)
     );
     // ANCHOR_END: tf1

@@ -44,14 +44,15 @@ fn main() -> Result<()> {
     wrong.add(Lstm::new(8, 3, &mut rng)?)?;
     match wrong.add(Gru::new(4, 8, &mut rng)?) {
         Ok(_) => println!("accepted"),
-        Err(e) => println!("error: {e}"),
+        Err(e) => println!("error: {}", wrap(&e.to_string(), 72)),
     }
     // ANCHOR_END: mistake
 
     // ANCHOR: tagger
     // A deep bidirectional tagger: one label for every step.
     let mut tagger = Sequential::with_input_shape(&[6, 3]).named("tagger");
-    let forward = RecurrentLayer::from(SimpleRnn::new(6, 3, &mut rng)?.return_sequences(true));
+    let forward =
+        RecurrentLayer::from(SimpleRnn::new(6, 3, &mut rng)?.return_sequences(true));
     let backward = RecurrentLayer::from(SimpleRnn::new(6, 3, &mut rng)?);
     tagger.add(Bidirectional::new(forward, backward, MergeMode::Concat)?)?;
     tagger.add(Lstm::new(5, 12, &mut rng)?.return_sequences(true))?;
@@ -60,3 +61,23 @@ fn main() -> Result<()> {
     // ANCHOR_END: tagger
     Ok(())
 }
+
+// ANCHOR: wrap
+/// `text` broken at spaces into lines of at most `width` characters, so
+/// that a long message reads without scrolling.
+fn wrap(text: &str, width: usize) -> String {
+    let mut lines: Vec<String> = vec![String::new()];
+    for word in text.split(' ') {
+        let line = lines.last_mut().expect("at least one line");
+        if line.is_empty() {
+            line.push_str(word);
+        } else if line.len() + 1 + word.len() <= width {
+            line.push(' ');
+            line.push_str(word);
+        } else {
+            lines.push(word.to_string());
+        }
+    }
+    lines.join("\n  ")
+}
+// ANCHOR_END: wrap

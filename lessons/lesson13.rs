@@ -35,7 +35,8 @@ fn main() -> Result<()> {
     let mut x_data = Array2::<usize>::zeros((words.len(), max_sequence));
     for (row, word) in words.iter().enumerate() {
         for (t, c) in word.chars().enumerate() {
-            x_data[[row, t]] = 1 + char_set.iter().position(|k| *k == c).expect("in the set");
+            x_data[[row, t]] =
+                1 + char_set.iter().position(|k| *k == c).expect("in the set");
         }
     }
     println!("x_data:\n{}", show::ints(&x_data));
@@ -45,9 +46,10 @@ fn main() -> Result<()> {
     // Keras used Embedding(mask_zero=True) with one-hot weights: each index
     // becomes a one-hot vector, and index 0 (padding) is masked out.
     let input_dim = idx2char.len();
-    let x_one_hot = Array3::from_shape_fn((words.len(), max_sequence, input_dim), |(b, t, i)| {
-        if x_data[[b, t]] == i { 1.0f32 } else { 0.0 }
-    });
+    let x_one_hot =
+        Array3::from_shape_fn((words.len(), max_sequence, input_dim), |(b, t, i)| {
+            if x_data[[b, t]] == i { 1.0f32 } else { 0.0 }
+        });
     let mask = x_data.mapv(|i| i != 0);
     println!(
         "x_one_hot: {}, mask: {}",
@@ -103,7 +105,8 @@ fn main() -> Result<()> {
     // ANCHOR_END: predict
 
     // ANCHOR: figure
-    let figure = Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/figures/lesson13-loss.svg");
+    let figure = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("book/src/figures/lesson13-loss.svg");
     rnn_basics::plot::loss_curve(&figure, "many to one: training loss", &history.loss)?;
     println!("loss curve: book/src/figures/lesson13-loss.svg");
     // ANCHOR_END: figure
@@ -121,7 +124,8 @@ fn classify(
 ) -> Result<()> {
     let logits = model.forward_masked(x.view().into_dyn(), Some(mask.view()))?;
     let mut correct = 0;
-    for ((word, row), label) in words.iter().zip(logits.axis_iter(Axis(0))).zip(labels) {
+    for ((word, row), label) in words.iter().zip(logits.axis_iter(Axis(0))).zip(labels)
+    {
         let predicted = if row[1] > row[0] { 1 } else { 0 };
         correct += usize::from(predicted == *label);
         let verdict = if predicted == 1 {

@@ -1,6 +1,6 @@
 // Lesson 14: many to many, trained.
 //
-// The course's character model: read "hihell" one character at a time and
+// A classic character model: read "hihell" one character at a time and
 // predict, at every step, the next character, so that the output spells
 // "ihello". A SimpleRNN returns a hidden state per step, a Dense layer
 // turns each into five scores, one per character.
@@ -24,10 +24,12 @@ fn main() -> Result<()> {
 
     let num_classes = idx2char.len();
     let sequence_length = x_data.len();
-    let x_one_hot = Array3::from_shape_fn((1, sequence_length, num_classes), |(_, t, c)| {
-        if x_data[t] == c { 1.0f32 } else { 0.0 }
-    });
-    let y = Array2::from_shape_vec((1, sequence_length), y_data.to_vec()).expect("1 × 6");
+    let x_one_hot =
+        Array3::from_shape_fn((1, sequence_length, num_classes), |(_, t, c)| {
+            if x_data[t] == c { 1.0f32 } else { 0.0 }
+        });
+    let y =
+        Array2::from_shape_vec((1, sequence_length), y_data.to_vec()).expect("1 × 6");
     println!("x_one_hot: {}", show::array(&x_one_hot));
     println!("y_data: {}", show::ints(&y));
     // ANCHOR_END: data
@@ -36,8 +38,11 @@ fn main() -> Result<()> {
     let hidden_size = 8;
     let mut rng = init::rng(SEED);
     let mut model = Sequential::with_input_shape(&[sequence_length, num_classes]);
-    model.add(SimpleRnn::new(hidden_size, num_classes, &mut rng)?.return_sequences(true))?;
-    model.add(Dense::new(num_classes, hidden_size, &mut rng)?)?; // at every step: logits
+    model.add(
+        SimpleRnn::new(hidden_size, num_classes, &mut rng)?.return_sequences(true),
+    )?;
+    // At every step: one score (logit) a character.
+    model.add(Dense::new(num_classes, hidden_size, &mut rng)?)?;
     println!("{}", model.summary());
     println!(
         "before training: {:?}",
@@ -65,7 +70,8 @@ fn main() -> Result<()> {
         &config,
         |report, model| {
             if report.epoch == 1 || report.epoch % 5 == 0 {
-                let predicted = predict(model, &x_one_hot, &idx2char).expect("the model runs");
+                let predicted =
+                    predict(model, &x_one_hot, &idx2char).expect("the model runs");
                 println!("{report}  prediction {predicted:?}");
             }
         },
@@ -79,8 +85,13 @@ fn main() -> Result<()> {
     // ANCHOR_END: result
 
     // ANCHOR: figure
-    let figure = Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/figures/lesson14-loss.svg");
-    rnn_basics::plot::loss_curve(&figure, "many to many: training loss", &history.loss)?;
+    let figure = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("book/src/figures/lesson14-loss.svg");
+    rnn_basics::plot::loss_curve(
+        &figure,
+        "many to many: training loss",
+        &history.loss,
+    )?;
     println!("loss curve: book/src/figures/lesson14-loss.svg");
     // ANCHOR_END: figure
     Ok(())
@@ -94,13 +105,14 @@ fn predict(model: &Sequential, x: &Array3<f32>, idx2char: &[char]) -> Result<Str
     Ok(steps
         .axis_iter(Axis(0))
         .map(|scores: ndarray::ArrayViewD<f32>| {
-            let best = scores
-                .iter()
-                .enumerate()
-                .fold(
-                    (0, f32::NEG_INFINITY),
-                    |b, (i, &s)| if s > b.1 { (i, s) } else { b },
-                );
+            let best =
+                scores
+                    .iter()
+                    .enumerate()
+                    .fold(
+                        (0, f32::NEG_INFINITY),
+                        |b, (i, &s)| if s > b.1 { (i, s) } else { b },
+                    );
             idx2char[best.0]
         })
         .collect())

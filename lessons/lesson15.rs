@@ -42,7 +42,8 @@ fn main() -> Result<()> {
     // ANCHOR_END: lstm
 
     // ANCHOR: gru
-    // Keras GRU: gates z, r, h; bias (2, 3u): row 0 with the input, row 1 with the state.
+    // Keras GRU: gates z, r, h; bias (2, 3u):
+    // row 0 goes with the input, row 1 with the state.
     // PyTorch GRU: gates r, z, n; bias_ih and bias_hh are those two rows, reordered.
     let mut gru = Gru::new(units, input, &mut rng)?;
     shake(gru.weights_mut(), &mut rng)?;
@@ -121,7 +122,10 @@ fn main() -> Result<()> {
 
 /// Adds noise to every weight, so that every one matters (a fresh layer's
 /// biases are zeros, or ones for the LSTM's forget gate).
-fn shake(weights: Vec<ndarray::ArrayViewMutD<'_, f32>>, rng: &mut init::Rng) -> Result<()> {
+fn shake(
+    weights: Vec<ndarray::ArrayViewMutD<'_, f32>>,
+    rng: &mut init::Rng,
+) -> Result<()> {
     for mut w in weights {
         let noise = init::uniform(rng, w.raw_dim(), -0.3, 0.3)?;
         w += &noise;
@@ -172,7 +176,8 @@ fn torch_gru_step(
     let h = Array2::<f32>::zeros((x.nrows(), u));
     let gi = x.dot(&w_ih.t()) + b_ih;
     let gh = h.dot(&w_hh.t()) + b_hh;
-    let part = |a: &Array2<f32>, k: usize| a.slice(s![.., k * u..(k + 1) * u]).to_owned();
+    let part =
+        |a: &Array2<f32>, k: usize| a.slice(s![.., k * u..(k + 1) * u]).to_owned();
     let sigmoid = |a: Array2<f32>| a.mapv(|v| 1.0 / (1.0 + (-v).exp()));
     let r = sigmoid(part(&gi, 0) + part(&gh, 0));
     let z = sigmoid(part(&gi, 1) + part(&gh, 1));

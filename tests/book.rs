@@ -148,3 +148,136 @@ fn every_fence_names_its_language_and_no_rust_is_skipped() {
     }
     assert!(rust_fences > 0, "the book has no Rust at all");
 }
+
+/// The chapters' `{{#include}}` expansion, the very code `build.rs` runs for
+/// the doctests, so that the listings are measured as mdBook shows them.
+#[allow(dead_code)]
+#[path = "../build.rs"]
+mod build_script;
+
+/// The widest code line that fits the page: the content column of a 1200 px
+/// window holds about 88 characters of monospace text.
+const MAX_LISTING_COLUMNS: usize = 88;
+
+/// Columns a line takes in a monospace font: Hangul and CJK take two.
+fn columns(line: &str) -> usize {
+    line.chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF => 2,
+            0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 => 2,
+            _ if c == '\t' => 4,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// A Rust line mdBook hides until the reader asks: `# ...` or a lone `#`.
+fn hidden_in_rust(line: &str) -> bool {
+    let rest = line.trim_start();
+    rest == "#" || rest.starts_with("# ")
+}
+
+/// Every code line a reader sees in `chapter`, includes expanded:
+/// (line of the expanded chapter, fence language, the line).
+fn shown_code_lines(chapter: &str) -> Vec<(usize, String, String)> {
+    let dir = std::path::Path::new("book/src");
+    let text = fs::read_to_string(dir.join(chapter)).expect("chapter");
+    let expanded = build_script::expand(&text, dir);
+    let mut language: Option<String> = None;
+    let mut lines = Vec::new();
+    for (n, line) in expanded.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") {
+            language = match language {
+                Some(_) => None,
+                None => {
+                    let info = trimmed.trim_start_matches('`');
+                    Some(info.split(',').next().unwrap_or("").trim().to_string())
+                }
+            };
+            continue;
+        }
+        match &language {
+            Some(lang) if lang == "rust" && hidden_in_rust(line) => {}
+            Some(lang) => lines.push((n + 1, lang.clone(), line.to_string())),
+            None => {}
+        }
+    }
+    lines
+}
+
+#[test]
+fn no_code_line_is_wider_than_the_page() {
+    let mut wide = Vec::new();
+    for chapter in chapters() {
+        for (n, language, line) in shown_code_lines(&chapter) {
+            let width = columns(&line);
+            if width > MAX_LISTING_COLUMNS {
+                wide.push(format!("{chapter}:{n} ({language}, {width}): {line}"));
+            }
+        }
+    }
+    assert!(
+        wide.is_empty(),
+        "{} code lines are wider than {MAX_LISTING_COLUMNS} columns and would \
+         scroll sideways (line numbers are of the chapter with its includes expanded):\n{}",
+        wide.len(),
+        wide.join("\n")
+    );
+}
+
+#[test]
+fn the_width_check_sees_what_a_reader_sees() {
+    assert_eq!(columns("abc"), 3);
+    assert_eq!(columns("은닉 상태"), 9);
+    assert!(hidden_in_rust("    # fn main() {"));
+    assert!(hidden_in_rust("#"));
+    assert!(!hidden_in_rust("#[derive(Debug)]"));
+    assert!(!hidden_in_rust("let x = 1; // # not hidden"));
+}
+
+/// Every `![alt](path)` in the chapters: a `[` or `]` in the alt text ends
+/// the image early and the page shows the Markdown instead of the figure.
+#[test]
+fn every_image_parses_and_its_file_exists() {
+    let mut images = 0;
+    for chapter in chapters() {
+        let text = fs::read_to_string(format!("book/src/{chapter}")).expect("chapter");
+        let mut in_fence = false;
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("```") {
+                in_fence = !in_fence;
+            }
+            if in_fence {
+                continue;
+            }
+            // Inline code (`array![...]`) is not an image: keep what is outside backticks.
+            let prose: String = line.split('`').step_by(2).collect::<Vec<_>>().join(" ");
+            let mut rest = prose.as_str();
+            while let Some(start) = rest.find("![") {
+                let at = format!("{chapter}:{}", n + 1);
+                let after = &rest[start + 2..];
+                let close = after
+                    .find("](")
+                    .unwrap_or_else(|| panic!("{at}: an image with no `](`"));
+                let alt = &after[..close];
+                assert!(
+                    !alt.contains(['[', ']']),
+                    "{at}: the alt text {alt:?} has a bracket, which ends the image early"
+                );
+                let target = &after[close + 2..];
+                let end = target
+                    .find(')')
+                    .unwrap_or_else(|| panic!("{at}: an image with no `)`"));
+                let path = &target[..end];
+                assert!(
+                    fs::metadata(format!("book/src/{path}")).is_ok(),
+                    "{at}: the image {path} does not exist"
+                );
+                images += 1;
+                rest = &target[end..];
+            }
+        }
+    }
+    assert!(images > 0, "the book has no figures at all");
+}

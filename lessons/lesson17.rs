@@ -1,4 +1,4 @@
-// Lesson 15: where next.
+// Lesson 17: where next.
 //
 // The same LSTM and GRU in another framework's layout: PyTorch (and candle,
 // which reads PyTorch's weights) keeps each weight transposed, splits the

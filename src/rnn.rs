@@ -313,7 +313,7 @@ pub(crate) fn run<C: Cell + Sync>(
     let parts = parallel_parts(cell, batch, time, projection);
     let mut sequence = config
         .return_sequences
-        .then(|| Array3::<f32>::uninit((batch, time, cell.units())));
+        .then(|| fresh_sequence((batch, time, cell.units())));
     let step = |xw: ArrayViewMut2<f32>,
                 s: &mut [Array2<f32>],
                 ws: &mut C::Workspace,
@@ -381,6 +381,17 @@ pub(crate) fn run<C: Cell + Sync>(
     Ok(finish(config, sequence, output, states))
 }
 
+/// The output sequence, to be written in full before it is read: left
+/// uninitialized, except in debug builds (the tests), which fill it with NaN
+/// so that a number the loop fails to write fails every comparison.
+fn fresh_sequence(shape: (usize, usize, usize)) -> Array3<MaybeUninit<f32>> {
+    let mut sequence = Array3::<f32>::uninit(shape);
+    if cfg!(debug_assertions) {
+        sequence.fill(MaybeUninit::new(f32::NAN));
+    }
+    sequence
+}
+
 /// The parts' rows of one array, one under another.
 fn join_rows<'a>(parts: impl Iterator<Item = ArrayView2<'a, f32>>) -> Array2<f32> {
     let views: Vec<_> = parts.collect();
@@ -403,7 +414,7 @@ pub(crate) fn run_with<C: Cell>(
     let (batch, time, _) = x.dim();
     let mut sequence = config
         .return_sequences
-        .then(|| Array3::<f32>::uninit((batch, time, cell.units())));
+        .then(|| fresh_sequence((batch, time, cell.units())));
     let part = Part {
         x,
         mask: args.mask,
@@ -631,11 +642,15 @@ thread_local! {
 
 impl Scratch {
     /// This thread's buffer with room for `len` numbers (left as they were:
-    /// the loop writes every number before it reads it).
+    /// the loop writes every number before it reads it; debug builds fill
+    /// them with NaN, so that a number read before it is written shows).
     fn take(len: usize) -> Scratch {
         let mut buffer = SCRATCH.take();
         if buffer.len() < len {
             buffer.resize(len, 0.0);
+        }
+        if cfg!(debug_assertions) {
+            buffer[..len].fill(f32::NAN);
         }
         Scratch { buffer, len }
     }

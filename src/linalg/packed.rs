@@ -212,43 +212,47 @@ mod tests {
             let b = crate::init::normal(&mut rng, (k, n));
             // Rounding errors of sums of k products grow with k.
             let tol = 1e-4 * (k as f32 / 300.0).max(1.0);
-            let packed = PackedMatrix::pack(b.view());
-            // NaN wherever the product fails to write.
-            let mut c = Array2::<f32>::from_elem((m, n), f32::NAN);
-            packed.matmul(
-                a.as_slice().unwrap(),
-                k,
-                m,
-                c.as_slice_mut().unwrap(),
-                n,
-                false,
-            );
-            let want = reference(&a, &b);
-            let worst = max_diff(&c, &want);
-            assert!(worst < tol, "{m}x{k}x{n}: {worst}");
-            // Accumulating adds to what C holds.
-            packed.matmul(
-                a.as_slice().unwrap(),
-                k,
-                m,
-                c.as_slice_mut().unwrap(),
-                n,
-                true,
-            );
-            let worst = max_diff(&c, &(&want * 2.0));
-            assert!(worst < 2.0 * tol, "{m}x{k}x{n} accumulated: {worst}");
-            // A bias starts every row, each panel's part of it in its columns.
             let bias = crate::init::normal(&mut rng, (1, n));
-            packed.matmul_bias(
-                a.as_slice().unwrap(),
-                k,
-                m,
-                c.as_slice_mut().unwrap(),
-                n,
-                bias.as_slice().unwrap(),
-            );
-            let worst = max_diff(&c, &(&want + &bias));
-            assert!(worst < tol, "{m}x{k}x{n} with a bias: {worst}");
+            let want = reference(&a, &b);
+            let packed = PackedMatrix::pack(b.view());
+            let (xs, bs) = (a.as_slice().unwrap(), bias.as_slice().unwrap());
+            // At every SIMD level this CPU has: within `tol` of ndarray, and
+            // the same bits at every level.
+            let mut first: Option<Vec<Array2<f32>>> = None;
+            for level in crate::testing::simd_levels() {
+                let results = crate::testing::with_settings(level, 1, || {
+                    // NaN wherever the product fails to write.
+                    let mut c = Array2::<f32>::from_elem((m, n), f32::NAN);
+                    packed.matmul(xs, k, m, c.as_slice_mut().unwrap(), n, false);
+                    let plain = c.clone();
+                    // Accumulating adds to what C holds.
+                    packed.matmul(xs, k, m, c.as_slice_mut().unwrap(), n, true);
+                    let accumulated = c.clone();
+                    // A bias starts every row, each panel's part of it in its columns.
+                    packed.matmul_bias(xs, k, m, c.as_slice_mut().unwrap(), n, bs);
+                    vec![plain, accumulated, c]
+                })
+                .unwrap();
+                let worst = max_diff(&results[0], &want);
+                assert!(worst < tol, "{m}x{k}x{n} at {level:?}: {worst}");
+                let worst = max_diff(&results[1], &(&want * 2.0));
+                assert!(
+                    worst < 2.0 * tol,
+                    "{m}x{k}x{n} accumulated at {level:?}: {worst}"
+                );
+                let worst = max_diff(&results[2], &(&want + &bias));
+                assert!(worst < tol, "{m}x{k}x{n} with a bias at {level:?}: {worst}");
+                match &first {
+                    None => first = Some(results),
+                    Some(first) => {
+                        let bits =
+                            |a: &Array2<f32>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                        for (x, y) in first.iter().zip(&results) {
+                            assert_eq!(bits(x), bits(y), "{m}x{k}x{n} at {level:?}");
+                        }
+                    }
+                }
+            }
         }
     }
 

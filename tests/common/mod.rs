@@ -4,6 +4,8 @@
 // Each test file uses a part of this module.
 #![allow(dead_code)]
 
+pub mod reference;
+
 use ndarray::{ArrayBase, Data, Dimension};
 use proptest::test_runner::{Config, FileFailurePersistence, RngSeed};
 

@@ -11,6 +11,7 @@ use ndarray::{Array2, ArrayD, ArrayViewMutD};
 use proptest::prelude::*;
 
 mod common;
+use common::reference::{Kind, Weights};
 use rnn_basics::layers::{Bidirectional, Dense, MergeMode, RecurrentLayer};
 use rnn_basics::model::Sequential;
 use rnn_basics::prelude::*;
@@ -283,5 +284,180 @@ fn initial_state_gradients_match_finite_differences() {
             (analytic - numeric).abs() <= 2e-3 * (1.0 + analytic.abs()),
             "kind {kind}: {analytic} vs {numeric}"
         );
+    }
+}
+
+/// `Σ cotangent · output` of the f64 reference, for weights, input and
+/// initial states in f64.
+fn reference_loss(
+    kind: Kind,
+    weights: &[ArrayD<f64>],
+    x: &ndarray::Array3<f64>,
+    initial: &[Array2<f64>],
+    mask: Option<&Array2<bool>>,
+    config: RnnConfig,
+    cotangents: &[ArrayD<f32>],
+) -> f64 {
+    let outputs = Weights::from_f64(kind, weights).call_f64(
+        x.view(),
+        mask.map(|m| m.view()),
+        (!initial.is_empty()).then_some(initial),
+        config,
+    );
+    outputs
+        .iter()
+        .zip(cotangents)
+        .map(|(o, c)| o.iter().zip(c).map(|(a, b)| a * f64::from(*b)).sum::<f64>())
+        .sum()
+}
+
+/// Central differences in f64 of `f` at every element of `values`
+/// (changed in place and put back).
+fn numeric_gradient<D: ndarray::Dimension>(
+    values: &mut ndarray::Array<f64, D>,
+    f: &mut dyn FnMut(&ndarray::Array<f64, D>) -> f64,
+) -> ndarray::Array<f64, D> {
+    const H: f64 = 1e-6;
+    let mut grad = values.clone();
+    for i in 0..values.len() {
+        let v = values.as_slice_memory_order().unwrap()[i];
+        values.as_slice_memory_order_mut().unwrap()[i] = v + H;
+        let plus = f(values);
+        values.as_slice_memory_order_mut().unwrap()[i] = v - H;
+        let minus = f(values);
+        values.as_slice_memory_order_mut().unwrap()[i] = v;
+        grad.as_slice_memory_order_mut().unwrap()[i] = (plus - minus) / (2.0 * H);
+    }
+    grad
+}
+
+/// Each element of the backward pass's gradient within 1e-4 of the f64
+/// central difference, relative to the element (a 0.1% error in any
+/// gradient fails), plus 1e-6 of the tensor's largest gradient for the
+/// elements near zero, where float32 rounding is all that is left.
+fn assert_gradient_close<D: ndarray::Dimension>(
+    analytic: &ndarray::ArrayView<'_, f32, D>,
+    numeric: &ndarray::Array<f64, D>,
+    what: &str,
+) {
+    assert_eq!(analytic.shape(), numeric.shape(), "{what}: shapes");
+    let scale = numeric.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    for (a, n) in analytic.iter().zip(numeric) {
+        let a = f64::from(*a);
+        assert!(!a.is_nan() && !n.is_nan(), "{what}: NaN ({a} vs {n})");
+        let tol = 1e-4 * n.abs() + 1e-6 * scale;
+        assert!(
+            (a - n).abs() <= tol,
+            "{what}: backward {a:e}, central difference {n:e} (allowed {tol:e})"
+        );
+    }
+}
+
+#[test]
+fn every_gradient_matches_f64_central_differences_element_by_element() {
+    // Every weight, the input and the initial states, each element against
+    // central differences of the plain f64 recurrence (tests/common/reference.rs),
+    // for every cell and the settings that change the backward pass.
+    let mut case = 0;
+    for kind in 0..4 {
+        for (
+            return_sequences,
+            return_state,
+            go_backwards,
+            zero_output_for_mask,
+            masked,
+            with_initial,
+        ) in [
+            (true, true, false, false, false, true),
+            (false, true, true, false, true, false),
+            (true, false, true, true, true, true),
+            (false, false, false, false, true, true),
+        ] {
+            case += 1;
+            let mut rng = init::rng(500 + case);
+            let mut layer = recurrent(kind, 3, 2, &mut rng);
+            randomize(&mut layer, |l| l.weights_mut(), &mut rng);
+            let config = RnnConfig {
+                return_sequences,
+                return_state,
+                go_backwards,
+                zero_output_for_mask,
+            };
+            let layer = layer.with_config(config);
+            let reference_kind = [
+                Kind::SimpleRnn,
+                Kind::Lstm,
+                Kind::Gru { reset_after: true },
+                Kind::Gru { reset_after: false },
+            ][kind];
+            let (batch, time) = (2, 5);
+            let x = init::normal(&mut rng, (batch, time, 2));
+            let m = masked.then(|| mask(&mut rng, batch, time));
+            let initial: Vec<Array2<f32>> = if with_initial {
+                (0..layer.state_count())
+                    .map(|_| init::normal(&mut rng, (batch, 3)))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let args = CallArgs {
+                mask: m.as_ref().map(|m| m.view()),
+                initial_state: with_initial.then_some(initial.as_slice()),
+            };
+            let (out, tape) = layer.forward_train(x.view().into_dyn(), args).unwrap();
+            let cotangents: Vec<ArrayD<f32>> = out
+                .into_keras()
+                .iter()
+                .map(|o| init::normal(&mut rng, o.raw_dim()))
+                .collect();
+            let views: Vec<_> = cotangents.iter().map(|c| c.view()).collect();
+            let g = layer.backward(&tape, &views).unwrap();
+            let what = format!("{} case {case}", layer.type_name());
+
+            let weights: Vec<ArrayD<f64>> =
+                layer.weights().iter().map(|w| w.mapv(f64::from)).collect();
+            let x64 = x.mapv(f64::from);
+            let initial64: Vec<Array2<f64>> = initial.iter().map(|s| s.mapv(f64::from)).collect();
+            let loss = |w: &[ArrayD<f64>], x: &ndarray::Array3<f64>, s: &[Array2<f64>]| {
+                reference_loss(reference_kind, w, x, s, m.as_ref(), config, &cotangents)
+            };
+            assert_eq!(g.weights.len(), weights.len());
+            for i in 0..weights.len() {
+                let mut w = weights[i].clone();
+                let numeric = numeric_gradient(&mut w, &mut |w| {
+                    let mut all = weights.clone();
+                    all[i] = w.clone();
+                    loss(&all, &x64, &initial64)
+                });
+                assert_gradient_close(
+                    &g.weights[i].view(),
+                    &numeric,
+                    &format!("{what}, weight {i}"),
+                );
+            }
+            let numeric =
+                numeric_gradient(&mut x64.clone(), &mut |x| loss(&weights, x, &initial64));
+            assert_gradient_close(
+                &g.input.view().into_dimensionality().unwrap(),
+                &numeric,
+                &format!("{what}, input"),
+            );
+            if with_initial {
+                assert_eq!(g.initial_state.len(), initial64.len());
+                for k in 0..initial64.len() {
+                    let mut s = initial64[k].clone();
+                    let numeric = numeric_gradient(&mut s, &mut |s| {
+                        let mut all = initial64.clone();
+                        all[k] = s.clone();
+                        loss(&weights, &x64, &all)
+                    });
+                    assert_gradient_close(
+                        &g.initial_state[k].view(),
+                        &numeric,
+                        &format!("{what}, initial state {k}"),
+                    );
+                }
+            }
+        }
     }
 }

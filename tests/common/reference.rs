@@ -35,13 +35,18 @@ pub struct Weights {
 impl Weights {
     /// From the arrays `weights()` returns (kernel, recurrent kernel, bias if any).
     pub fn from_keras(kind: Kind, weights: &[ArrayViewD<'_, f32>]) -> Weights {
-        let f64s = |a: &ArrayViewD<'_, f32>| a.mapv(f64::from);
-        let kernel = f64s(&weights[0]).into_dimensionality().unwrap();
-        let recurrent: Array2<f64> = f64s(&weights[1]).into_dimensionality().unwrap();
+        let f64s: Vec<ArrayD<f64>> = weights.iter().map(|a| a.mapv(f64::from)).collect();
+        Weights::from_f64(kind, &f64s)
+    }
+
+    /// The same from f64 arrays in the order and shapes of `weights()`.
+    pub fn from_f64(kind: Kind, weights: &[ArrayD<f64>]) -> Weights {
+        let kernel = weights[0].clone().into_dimensionality().unwrap();
+        let recurrent: Array2<f64> = weights[1].clone().into_dimensionality().unwrap();
         let width = recurrent.ncols();
         let (mut input_bias, mut recurrent_bias) = (Array1::zeros(width), Array1::zeros(width));
         if let Some(b) = weights.get(2) {
-            let b = f64s(b);
+            let b = b.clone();
             let rows = b.len() / width;
             let b = b.into_shape_with_order((rows, width)).unwrap();
             input_bias.assign(&b.row(0));
@@ -145,6 +150,19 @@ impl Weights {
         initial: Option<&[Array2<f32>]>,
         config: RnnConfig,
     ) -> Vec<ArrayD<f64>> {
+        let initial: Option<Vec<Array2<f64>>> =
+            initial.map(|s| s.iter().map(|s| s.mapv(f64::from)).collect());
+        self.call_f64(x.mapv(f64::from).view(), mask, initial.as_deref(), config)
+    }
+
+    /// [`Weights::call`] with the input and initial states in f64.
+    pub fn call_f64(
+        &self,
+        x: ArrayView3<'_, f64>,
+        mask: Option<ArrayView2<'_, bool>>,
+        initial: Option<&[Array2<f64>]>,
+        config: RnnConfig,
+    ) -> Vec<ArrayD<f64>> {
         let (batch, time, _) = x.dim();
         let units = self.units();
         let mut sequence = Array3::<f64>::zeros((batch, time, units));
@@ -155,7 +173,7 @@ impl Weights {
         for b in 0..batch {
             let mut states: Vec<Vec<f64>> = (0..self.state_count())
                 .map(|k| match initial {
-                    Some(init) => init[k].row(b).iter().map(|v| f64::from(*v)).collect(),
+                    Some(init) => init[k].row(b).to_vec(),
                     None => vec![0.0; units],
                 })
                 .collect();
@@ -166,11 +184,7 @@ impl Weights {
                 } else {
                     step
                 };
-                let xt: Vec<f64> = x
-                    .slice(ndarray::s![b, t, ..])
-                    .iter()
-                    .map(|v| f64::from(*v))
-                    .collect();
+                let xt: Vec<f64> = x.slice(ndarray::s![b, t, ..]).to_vec();
                 let new = self.step(&xt, &states);
                 if mask.is_none_or(|m| m[[b, t]]) {
                     output = new[0].clone();

@@ -4,11 +4,11 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use ndarray::{ArrayD, ArrayView2, ArrayViewD, ArrayViewMutD};
+use ndarray::{Array2, ArrayD, ArrayView2, ArrayViewD, ArrayViewMutD};
 use prettytable::format::{FormatBuilder, LinePosition, LineSeparator};
 use prettytable::{Cell as TableCell, Row, Table};
 
-use crate::layers::{Bidirectional, Dense, MergeMode, RecurrentLayer};
+use crate::layers::{Bidirectional, Dense, Dropout, Embedding, Masking, MergeMode, RecurrentLayer};
 use crate::rnn::{CallArgs, Recurrent};
 use crate::{Error, Result, show};
 
@@ -24,6 +24,14 @@ pub enum ModelLayer {
     Bidirectional(Box<Bidirectional<RecurrentLayer>>),
     /// `Dense`.
     Dense(Dense),
+    /// `TimeDistributed(Dense)`: the same numbers as `Dense` on every step.
+    TimeDistributed(Dense),
+    /// `Embedding`: token ids to vectors, with its mask when `mask_zero`.
+    Embedding(Embedding),
+    /// `Masking`: marks the steps whose features all equal `mask_value`.
+    Masking(Masking),
+    /// `Dropout`: the identity at inference.
+    Dropout(Dropout),
 }
 
 impl<T: Into<RecurrentLayer>> From<T> for ModelLayer {
@@ -51,6 +59,10 @@ impl ModelLayer {
             ModelLayer::Recurrent(l) => l.type_name(),
             ModelLayer::Bidirectional(_) => "Bidirectional",
             ModelLayer::Dense(_) => "Dense",
+            ModelLayer::TimeDistributed(_) => "TimeDistributed",
+            ModelLayer::Embedding(_) => "Embedding",
+            ModelLayer::Masking(_) => "Masking",
+            ModelLayer::Dropout(_) => "Dropout",
         }
     }
 
@@ -60,12 +72,14 @@ impl ModelLayer {
         base_name(self.type_name())
     }
 
-    /// Features the layer reads on the last axis.
+    /// Features the layer reads on the last axis (0 for a layer that takes
+    /// any: `Masking`, `Dropout`, and `Embedding`, which reads token ids).
     pub fn input_dim(&self) -> usize {
         match self {
             ModelLayer::Recurrent(l) => l.input_dim(),
             ModelLayer::Bidirectional(l) => l.input_dim(),
-            ModelLayer::Dense(l) => l.input_dim(),
+            ModelLayer::Dense(l) | ModelLayer::TimeDistributed(l) => l.input_dim(),
+            ModelLayer::Embedding(_) | ModelLayer::Masking(_) | ModelLayer::Dropout(_) => 0,
         }
     }
 
@@ -74,7 +88,9 @@ impl ModelLayer {
         match self {
             ModelLayer::Recurrent(l) => l.param_count(),
             ModelLayer::Bidirectional(l) => l.param_count(),
-            ModelLayer::Dense(l) => l.param_count(),
+            ModelLayer::Dense(l) | ModelLayer::TimeDistributed(l) => l.param_count(),
+            ModelLayer::Embedding(l) => l.param_count(),
+            ModelLayer::Masking(_) | ModelLayer::Dropout(_) => 0,
         }
     }
 
@@ -83,7 +99,9 @@ impl ModelLayer {
         match self {
             ModelLayer::Recurrent(l) => l.weights(),
             ModelLayer::Bidirectional(l) => l.weights(),
-            ModelLayer::Dense(l) => l.weights(),
+            ModelLayer::Dense(l) | ModelLayer::TimeDistributed(l) => l.weights(),
+            ModelLayer::Embedding(l) => vec![l.embeddings().into_dyn()],
+            ModelLayer::Masking(_) | ModelLayer::Dropout(_) => Vec::new(),
         }
     }
 
@@ -92,7 +110,9 @@ impl ModelLayer {
         match self {
             ModelLayer::Recurrent(l) => l.weights_mut(),
             ModelLayer::Bidirectional(l) => l.weights_mut(),
-            ModelLayer::Dense(l) => l.weights_mut(),
+            ModelLayer::Dense(l) | ModelLayer::TimeDistributed(l) => l.weights_mut(),
+            ModelLayer::Embedding(l) => vec![l.embeddings_mut().into_dyn()],
+            ModelLayer::Masking(_) | ModelLayer::Dropout(_) => Vec::new(),
         }
     }
 
@@ -114,10 +134,13 @@ impl ModelLayer {
                 names.extend(recurrent(l.backward_layer(), "backward/"));
                 names
             }
-            ModelLayer::Dense(l) => ["kernel", "bias"][..l.weights().len()]
+            ModelLayer::Dense(l) | ModelLayer::TimeDistributed(l) => ["kernel", "bias"]
+                [..l.weights().len()]
                 .iter()
                 .map(|n| n.to_string())
                 .collect(),
+            ModelLayer::Embedding(_) => vec!["embeddings".to_string()],
+            ModelLayer::Masking(_) | ModelLayer::Dropout(_) => Vec::new(),
         }
     }
 
@@ -131,7 +154,7 @@ impl ModelLayer {
                 }
                 l.config()
             }
-            ModelLayer::Dense(_) => return Ok(()),
+            _ => return Ok(()),
         };
         if config.return_state {
             return Err("return_state makes it return several arrays; a Sequential model passes one array between layers".into());
@@ -152,6 +175,23 @@ impl ModelLayer {
                     )
                 });
             }
+            ModelLayer::TimeDistributed(d) if input.len() >= 3 => {
+                return d.output_shape(input).map_err(|_| {
+                    format!(
+                        "it needs (batch, time, ..., {}) input, got {}",
+                        d.input_dim(),
+                        show::shape_opt(input)
+                    )
+                });
+            }
+            ModelLayer::TimeDistributed(_) => {
+                return Err(format!(
+                    "it needs (batch, time, ...) input, got {}",
+                    show::shape_opt(input)
+                ));
+            }
+            ModelLayer::Embedding(l) => return l.output_shape(input),
+            ModelLayer::Masking(_) | ModelLayer::Dropout(_) => return Ok(input.to_vec()),
             ModelLayer::Recurrent(l) => (l.units(), l.config().return_sequences),
             ModelLayer::Bidirectional(l) => (l.output_units(), l.config().return_sequences),
         };
@@ -191,7 +231,25 @@ impl ModelLayer {
                 let mut out = l.call_with(x, args)?;
                 Ok(out.outputs.swap_remove(0))
             }
-            ModelLayer::Dense(l) => l.forward(x),
+            ModelLayer::Dense(l) | ModelLayer::TimeDistributed(l) => l.forward(x),
+            ModelLayer::Embedding(l) => l.forward(x),
+            ModelLayer::Masking(l) => l.forward(x),
+            ModelLayer::Dropout(_) => Ok(x.to_owned()),
+        }
+    }
+
+    /// The mask of its output `(batch, time)`, as Keras's `compute_mask`:
+    /// `Embedding(mask_zero)` and `Masking` make one from their input, the
+    /// other layers pass on the one they were given.
+    pub fn output_mask(
+        &self,
+        x: ArrayViewD<'_, f32>,
+        mask: Option<ArrayView2<'_, bool>>,
+    ) -> Option<Array2<bool>> {
+        match self {
+            ModelLayer::Embedding(l) => l.compute_mask(x),
+            ModelLayer::Masking(l) => l.compute_mask(x),
+            _ => mask.map(|m| m.to_owned()),
         }
     }
 }
@@ -200,6 +258,7 @@ impl ModelLayer {
 fn base_name(type_name: &str) -> String {
     match type_name {
         "SimpleRNN" => "simple_rnn".to_string(),
+        "TimeDistributed" => "time_distributed".to_string(),
         other => other.to_lowercase(),
     }
 }
@@ -306,12 +365,20 @@ impl Sequential {
     /// Appends a layer, checking that it fits the output of the one before.
     pub fn add(&mut self, layer: impl Into<ModelLayer>) -> Result<&mut Self> {
         let layer = layer.into();
-        let input = self.output_shape();
         // Keras names `Bidirectional(LSTM(...))`'s LSTM before the wrapper.
         if let ModelLayer::Bidirectional(l) = &layer {
             unique_name(&base_name(l.forward_layer().type_name()));
         }
         let name = unique_name(&layer.base_name());
+        self.add_named(layer, &name)
+    }
+
+    /// Appends a layer under a name of its own (a model read from a file
+    /// keeps the names the file gives), checking that it fits.
+    pub fn add_named(&mut self, layer: impl Into<ModelLayer>, name: &str) -> Result<&mut Self> {
+        let layer = layer.into();
+        let name = name.to_string();
+        let input = self.output_shape();
         let shape = layer
             .output_shape(&input)
             .map_err(|message| Error::Incompatible {
@@ -332,6 +399,16 @@ impl Sequential {
         self.names.push(name);
         self.shapes.push(shape);
         Ok(self)
+    }
+
+    /// The model's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The layers' names, in order.
+    pub fn layer_names(&self) -> &[String] {
+        &self.names
     }
 
     /// The layers, in order.
@@ -461,12 +538,11 @@ impl Sequential {
     ) -> Result<ArrayD<f32>> {
         self.check_input(x.shape())?;
         let mut h = x.to_owned();
-        let mut mask = mask;
+        let mut mask = mask.map(|m| m.to_owned());
         for layer in &self.layers {
-            h = layer.forward(h.view(), mask)?;
-            if h.ndim() != 3 {
-                mask = None;
-            }
+            let next = layer.output_mask(h.view(), mask.as_ref().map(|m| m.view()));
+            h = layer.forward(h.view(), mask.as_ref().map(|m| m.view()))?;
+            mask = next.filter(|_| h.ndim() == 3);
         }
         Ok(h)
     }

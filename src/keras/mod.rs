@@ -16,6 +16,7 @@
 
 mod case;
 mod config;
+pub mod file;
 mod json;
 mod npz;
 mod parity;

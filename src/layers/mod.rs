@@ -8,10 +8,16 @@
 
 mod bidirectional;
 mod dense;
+mod dropout;
+mod embedding;
 mod fused;
+mod masking;
 mod recurrent_layer;
 
 pub use bidirectional::{Bidirectional, BidirectionalOutput, MergeMode};
 pub use dense::Dense;
+pub use dropout::Dropout;
+pub use embedding::Embedding;
 pub use fused::{Fused, Gru, Lstm, SimpleRnn};
+pub use masking::Masking;
 pub use recurrent_layer::RecurrentLayer;

@@ -315,9 +315,15 @@ impl ModelLayer {
                     LayerTape::Bidirectional(Box::new(tape)),
                 )
             }
-            ModelLayer::Dense(l) => {
+            ModelLayer::Dense(l) | ModelLayer::TimeDistributed(l) => {
                 let (out, tape) = l.forward_train(x, CallArgs::default())?;
                 (out, LayerTape::Dense(tape))
+            }
+            ModelLayer::Embedding(_) | ModelLayer::Masking(_) | ModelLayer::Dropout(_) => {
+                return Err(Error::config(
+                    self.type_name(),
+                    "training through this layer is not supported yet; it runs at inference",
+                ));
             }
         })
     }
@@ -326,7 +332,9 @@ impl ModelLayer {
         match (self, tape) {
             (ModelLayer::Recurrent(l), LayerTape::Recurrent(t)) => l.backward(t, &[d]),
             (ModelLayer::Bidirectional(l), LayerTape::Bidirectional(t)) => l.backward(t, &[d]),
-            (ModelLayer::Dense(l), LayerTape::Dense(t)) => l.backward(t, &[d]),
+            (ModelLayer::Dense(l) | ModelLayer::TimeDistributed(l), LayerTape::Dense(t)) => {
+                l.backward(t, &[d])
+            }
             _ => Err(Error::config(
                 self.type_name(),
                 "this tape was recorded by another layer",

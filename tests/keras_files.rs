@@ -1,0 +1,127 @@
+//! Keras's own model files (`tests/keras_files`, recorded with Keras 3.15.1
+//! by `tests/keras_files/record.py` and the project's examples): every one
+//! loads, predicts Keras's numbers within 1e-5, counts Keras's parameters,
+//! and survives a round trip through the `.keras` writer.
+
+use std::path::{Path, PathBuf};
+
+use ndarray::ArrayD;
+use rnn_basics::keras::file;
+use serde_json::Value;
+
+const TOLERANCE: f32 = 1e-5;
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keras_files")
+}
+
+/// Every recorded case: its description (`NAME.json`).
+fn cases() -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = std::fs::read_dir(dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().to_string();
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            (name, v)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(out.len() >= 25, "only {} cases found", out.len());
+    out
+}
+
+/// The largest absolute difference, NaN counted as infinitely far.
+fn max_diff(a: &ArrayD<f32>, b: &ArrayD<f32>) -> f32 {
+    assert_eq!(a.shape(), b.shape());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| {
+            let d = (x - y).abs();
+            if d.is_nan() { f32::INFINITY } else { d }
+        })
+        .fold(0.0, f32::max)
+}
+
+fn predict(model: &rnn_basics::model::Sequential, name: &str) -> ArrayD<f32> {
+    let x = file::read_npy(dir().join(format!("{name}.input.npy"))).unwrap();
+    model.forward(x.array.view()).unwrap()
+}
+
+#[test]
+fn every_keras_file_predicts_what_keras_predicted() {
+    let mut report = Vec::new();
+    for (name, case) in cases() {
+        let model = file::load_model(dir().join(case["file"].as_str().unwrap()))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let got = predict(&model, &name);
+        let want = file::read_npy(dir().join(format!("{name}.expected.npy")))
+            .unwrap()
+            .array;
+        let d = max_diff(&got, &want);
+        report.push(format!("{name}: {d:.2e}"));
+        assert!(d <= TOLERANCE, "{name}: largest difference {d}");
+    }
+    println!("{}", report.join("\n"));
+}
+
+#[test]
+fn every_keras_file_counts_keras_parameters_and_names_its_layers() {
+    for (name, case) in cases() {
+        let model = file::load_model(dir().join(case["file"].as_str().unwrap())).unwrap();
+        assert_eq!(
+            model.param_count() as u64,
+            case["total_params"].as_u64().unwrap(),
+            "{name}"
+        );
+        // Keras lists a Functional model's InputLayer; it holds nothing.
+        let layers: Vec<&Value> = case["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["class_name"] != "InputLayer")
+            .collect();
+        let rows = model.summary_rows();
+        assert_eq!(rows.len(), layers.len(), "{name}");
+        for ((row, shape, params), want) in rows.iter().zip(&layers) {
+            let label = format!(
+                "{} ({})",
+                want["name"].as_str().unwrap(),
+                want["class_name"].as_str().unwrap()
+            );
+            assert_eq!(row, &label, "{name}");
+            assert_eq!(
+                *params as u64,
+                want["params"].as_u64().unwrap(),
+                "{name}: {label}"
+            );
+            let want_shape: Vec<Option<usize>> = want["output_shape"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d.as_u64().map(|d| d as usize))
+                .collect();
+            assert_eq!(shape, &want_shape, "{name}: {label}");
+        }
+        let summary = model.summary();
+        let total = case["total_params"].as_u64().unwrap();
+        assert!(
+            summary.contains(&format!("Total params: {total} ")),
+            "{name}: {summary}"
+        );
+    }
+}
+
+#[test]
+fn every_model_written_as_keras_reads_back_the_same() {
+    for (name, case) in cases() {
+        let model = file::load_model(dir().join(case["file"].as_str().unwrap())).unwrap();
+        let bytes = file::keras_bytes(&model).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let again = file::load_model_bytes(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(again.weights(), model.weights(), "{name}");
+        assert_eq!(again.layer_names(), model.layer_names(), "{name}");
+        assert_eq!(again.output_shapes(), model.output_shapes(), "{name}");
+        assert_eq!(predict(&again, &name), predict(&model, &name), "{name}");
+    }
+}

@@ -6,6 +6,7 @@ use ndarray::{Array2, Array3, ArrayD, Axis, s};
 use proptest::prelude::*;
 
 mod common;
+use common::reference::{Kind, Weights};
 use rnn_basics::manual::{NumpyRnn, Tf1Rnn};
 use rnn_basics::prelude::*;
 
@@ -135,6 +136,33 @@ fn compare<C: Cell + Clone>(
         .with_config(config)
         .call_with(x.view().into_dyn(), args)
         .unwrap();
+
+    // On the property tests' small shapes, both against the plain f64
+    // recurrence too, which shares no code with them (both run `rnn::run`).
+    if x.len() <= 1000 {
+        let kind = match cell.layer_name() {
+            "SimpleRNN" => Kind::SimpleRnn,
+            "LSTM" => Kind::Lstm,
+            _ => Kind::Gru {
+                reset_after: cell.weights().get(2).is_some_and(|b| b.ndim() == 2),
+            },
+        };
+        let reference = Weights::from_keras(kind, &cell.weights()).call(
+            x.view(),
+            args.mask,
+            args.initial_state,
+            config,
+        );
+        for (ours, want) in [&looped, &fused]
+            .into_iter()
+            .flat_map(|o| o.clone().into_keras().into_iter().zip(reference.clone()))
+        {
+            assert!(
+                max_diff(&ours, &want) < TOL,
+                "{kind:?} against the f64 reference"
+            );
+        }
+    }
 
     if mask.is_none() {
         let mut states = initial.clone().unwrap_or_else(|| cell.zero_states(batch));

@@ -65,6 +65,43 @@ pub trait CellBackward: Cell {
     }
 }
 
+/// How many numbers a step's cache holds.
+pub trait TapeNumbers {
+    fn numbers(&self) -> usize;
+}
+
+impl TapeNumbers for SimpleRnnCache {
+    fn numbers(&self) -> usize {
+        self.h_prev.len() + self.h.len()
+    }
+}
+
+impl TapeNumbers for LstmCache {
+    fn numbers(&self) -> usize {
+        [
+            &self.h_prev,
+            &self.c_prev,
+            &self.i,
+            &self.f,
+            &self.g,
+            &self.o,
+            &self.tanh_c,
+        ]
+        .iter()
+        .map(|a| a.len())
+        .sum()
+    }
+}
+
+impl TapeNumbers for GruCache {
+    fn numbers(&self) -> usize {
+        [&self.h_prev, &self.z, &self.r, &self.candidate, &self.inner]
+            .iter()
+            .map(|a| a.len())
+            .sum()
+    }
+}
+
 /// `dU += h_prevᵀ · dz` for the recurrent kernel's gradient (or a slice of its columns).
 fn add_outer(
     grad: &mut ArrayViewMutD<f32>,

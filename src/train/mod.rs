@@ -29,6 +29,8 @@ mod fit;
 mod layers;
 mod loss;
 mod optim;
+#[doc(hidden)]
+pub mod profile;
 mod sequence;
 
 pub use cells::{CellBackward, GruCache, LstmCache, SimpleRnnCache};

@@ -20,6 +20,27 @@ pub struct SequenceTape<K> {
     caches: Vec<K>,
 }
 
+impl<K: super::cells::TapeNumbers> SequenceTape<K> {
+    /// The bytes the tape holds (its arrays' numbers; not the small
+    /// headers of the arrays).
+    pub fn bytes(&self) -> usize {
+        let numbers = self.x.len() + self.caches.iter().map(K::numbers).sum::<usize>();
+        let mask = self.mask.as_ref().map_or(0, |m| m.len());
+        numbers * std::mem::size_of::<f32>() + mask
+    }
+}
+
+impl super::RecurrentTape {
+    /// The bytes the tape holds.
+    pub fn bytes(&self) -> usize {
+        match self {
+            super::RecurrentTape::SimpleRnn(t) => t.bytes(),
+            super::RecurrentTape::Lstm(t) => t.bytes(),
+            super::RecurrentTape::Gru(t) => t.bytes(),
+        }
+    }
+}
+
 /// Runs the layer forward, recording every step.
 fn forward<C: CellBackward>(
     cell: &C,
@@ -70,6 +91,7 @@ fn backward<C: CellBackward>(
     tape: &SequenceTape<C::Cache>,
     d_outputs: &[ArrayViewD<'_, f32>],
 ) -> Result<Gradients> {
+    super::profile::call();
     let (batch, time, input_dim) = tape.x.dim();
     let (units, count) = (cell.units(), cell.state_count());
     if tape.units != units || input_dim != cell.input_dim() {
@@ -159,9 +181,12 @@ fn backward<C: CellBackward>(
                 carry.fill(0.0);
             }
         }
-        let mut d_prev =
-            cell.recur_backward(&tape.caches[step], &d_new, d_xw.view_mut(), &mut grads);
-        let d_xt = cell.project_backward(tape.x.slice(s![.., t, ..]), d_xw.view(), &mut grads);
+        let mut d_prev = super::profile::time("recurrent", || {
+            cell.recur_backward(&tape.caches[step], &d_new, d_xw.view_mut(), &mut grads)
+        });
+        let d_xt = super::profile::time("input_products", || {
+            cell.project_backward(tape.x.slice(s![.., t, ..]), d_xw.view(), &mut grads)
+        });
         d_x.slice_mut(s![.., t, ..]).assign(&d_xt);
         if let Some(keep) = passed {
             for (d, k) in d_prev.iter_mut().zip(keep) {

@@ -8,6 +8,9 @@ use crate::Result;
 /// The most any entry may inflate to, whatever the file's size.
 const HARD_LIMIT: u64 = 1 << 31;
 
+/// A model's config is a few kilobytes of JSON.
+const CONFIG_LIMIT: u64 = 16 << 20;
+
 /// Deflate cannot shrink data more than about 1032 times: an entry that
 /// inflates beyond that many times its stored size (plus a little) is a
 /// bomb, not a model.
@@ -25,7 +28,7 @@ pub(crate) struct KerasArchive {
 pub(crate) fn read(bytes: &[u8]) -> Result<KerasArchive> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| fail(format!("not a readable .keras zip: {e}")))?;
-    let mut entry = |name: &str| -> Result<Vec<u8>> {
+    let mut entry = |name: &str, cap: u64| -> Result<Vec<u8>> {
         let mut file = zip.by_name(name).map_err(|e| match e {
             zip::result::ZipError::FileNotFound => fail(format!(
                 "the .keras zip has no {name} (a Keras 3 file holds config.json and model.weights.h5)"
@@ -41,7 +44,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<KerasArchive> {
             .compressed_size()
             .saturating_mul(MAX_RATIO)
             .saturating_add(1 << 16)
-            .min(HARD_LIMIT);
+            .min(cap);
         let mut out = Vec::new();
         (&mut file)
             .take(limit + 1)
@@ -62,8 +65,8 @@ pub(crate) fn read(bytes: &[u8]) -> Result<KerasArchive> {
         }
         Ok(out)
     };
-    let config = entry("config.json")?;
-    let weights = entry("model.weights.h5")?;
+    let config = entry("config.json", CONFIG_LIMIT)?;
+    let weights = entry("model.weights.h5", HARD_LIMIT)?;
     Ok(KerasArchive { config, weights })
 }
 

@@ -161,7 +161,7 @@ pub fn write_npy_f32(path: impl AsRef<Path>, array: &ArrayD<f32>) -> Result<()> 
         _ => format!("({})", shape.join(", ")),
     };
     let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');

@@ -257,3 +257,22 @@ pub fn max_abs_diff(a: &ArrayD<f32>, b: &ArrayD<f32>) -> f32 {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nan_in_any_array_is_the_worst_difference() {
+        let a = ndarray::arr1(&[1.0f32, 2.0]).into_dyn();
+        let mut nan = a.clone();
+        nan[[1]] = f32::NAN;
+        let far = a.mapv(|v| v + 0.5);
+        // A NaN in the first array, then a finite difference: still NaN.
+        let worst = compare(&[a.clone(), a.clone()], &[nan.clone(), far]).unwrap();
+        assert!(worst.is_nan(), "{worst}");
+        let worst = compare(&[a.clone(), a.clone()], &[a.clone(), nan]).unwrap();
+        assert!(worst.is_nan(), "{worst}");
+        assert_eq!(compare(&[a.clone()], &[a.mapv(|v| v + 0.25)]).unwrap(), 0.25);
+    }
+}

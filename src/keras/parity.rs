@@ -273,6 +273,9 @@ mod tests {
         assert!(worst.is_nan(), "{worst}");
         let worst = compare(&[a.clone(), a.clone()], &[a.clone(), nan]).unwrap();
         assert!(worst.is_nan(), "{worst}");
-        assert_eq!(compare(&[a.clone()], &[a.mapv(|v| v + 0.25)]).unwrap(), 0.25);
+        assert_eq!(
+            compare(&[a.clone()], &[a.mapv(|v| v + 0.25)]).unwrap(),
+            0.25
+        );
     }
 }

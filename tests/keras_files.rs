@@ -125,3 +125,36 @@ fn every_model_written_as_keras_reads_back_the_same() {
         assert_eq!(predict(&again, &name), predict(&model, &name), "{name}");
     }
 }
+
+/// `converted/` holds what the writer wrote for every case, each loaded
+/// and run by real Keras 3.15.1 (its predictions matched, see
+/// `converted/CHECKED.txt`). The writer must still write those very bytes:
+/// a change to it is checked with Keras again (`record.py
+/// --check-converted`) before the fixtures are replaced.
+#[test]
+fn the_writer_writes_the_files_keras_was_checked_on() {
+    let converted = dir().join("converted");
+    for (name, case) in cases() {
+        let model = file::load_model(dir().join(case["file"].as_str().unwrap())).unwrap();
+        let fixture = std::fs::read(converted.join(format!("{name}.keras")))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let written = file::keras_bytes(&model).unwrap();
+        assert!(
+            written == fixture,
+            "{name}: the writer's output changed; check it with Keras (tests/keras_files/record.py --check-converted) and replace converted/{name}.keras"
+        );
+        let again = file::load_model_bytes(&fixture).unwrap();
+        let want = file::read_npy(dir().join(format!("{name}.expected.npy")))
+            .unwrap()
+            .array;
+        assert!(
+            max_diff(&predict(&again, &name), &want) <= TOLERANCE,
+            "{name}"
+        );
+    }
+    let checked = std::fs::read_to_string(converted.join("CHECKED.txt")).unwrap();
+    assert!(
+        checked.contains("worst 0") && checked.contains("exit 0"),
+        "{checked}"
+    );
+}

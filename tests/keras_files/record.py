@@ -15,7 +15,9 @@ branching graph, a stateful layer), and checks converted files if asked:
     v/bin/python tests/keras_files/record.py --check-converted DIR
 
 loads every DIR/NAME.keras that `rnn-basics convert` wrote, predicts on
-tests/keras_files/NAME.input.npy and compares with NAME.expected.npy.
+tests/keras_files/NAME.input.npy and compares with NAME.expected.npy and the
+recorded parameter count. The files in converted/ were checked so; its
+CHECKED.txt is that run's output.
 """
 import json
 import os
@@ -241,8 +243,13 @@ def check_converted(folder):
         want = np.load(os.path.join(here, f"{name}.expected.npy"))
         got = np.asarray(model.predict(x, verbose=0), dtype=np.float32)
         diff = float(np.max(np.abs(got - want))) if got.shape == want.shape else float("inf")
+        with open(os.path.join(here, f"{name}.json")) as f:
+            params = json.load(f)["total_params"]
+        if model.count_params() != params:
+            diff = float("inf")
         worst = max(worst, diff)
-        print(f"{name}: {diff:.3g}" + ("" if got.shape == want.shape else f" shape {got.shape} != {want.shape}"))
+        print(f"{name}: largest difference {diff:.3g}, params {model.count_params()} (recorded {params})"
+              + ("" if got.shape == want.shape else f" shape {got.shape} != {want.shape}"))
     print("worst", worst)
     sys.exit(0 if worst <= 1e-5 else 1)
 

@@ -27,8 +27,18 @@ impl H5 {
                 "{label}: not an HDF5 file (no HDF5 signature)"
             )));
         }
+        let len = bytes.len() as u64;
         let file = hdf5_pure::File::from_bytes(bytes)
             .map_err(|e| h5_error(label, "corrupt or unsupported HDF5", e))?;
+        // As the HDF5 library does: a file shorter than the end its
+        // superblock records has lost its tail.
+        let sb = file.superblock();
+        let end = sb.eof_address.saturating_add(sb.base_address.get());
+        if end > len {
+            return Err(fail(format!(
+                "{label}: truncated HDF5 file: its superblock records {end} bytes, it has {len}"
+            )));
+        }
         Ok(H5 {
             file,
             label: label.to_string(),

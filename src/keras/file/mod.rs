@@ -108,9 +108,20 @@ fn parse_json(bytes: &[u8], what: &str) -> Result<serde_json::Value> {
 
 fn load_keras(bytes: &[u8]) -> Result<Sequential> {
     let archive = archive::read(bytes)?;
-    let config = parse_json(&archive.config, "config.json")?;
+    keras_parts(&archive.config, archive.weights)
+}
+
+/// Loads a model from the two parts of a `.keras` file, unzipped: its
+/// `config.json` and its `model.weights.h5`.
+pub fn load_keras_parts(config_json: &[u8], weights_h5: &[u8]) -> Result<Sequential> {
+    std::panic::catch_unwind(|| keras_parts(config_json, weights_h5.to_vec()))
+        .unwrap_or_else(|_| Err(fail("the file is corrupt: its reader failed on it")))
+}
+
+fn keras_parts(config: &[u8], weights: Vec<u8>) -> Result<Sequential> {
+    let config = parse_json(config, "config.json")?;
     let spec = graph::model_spec(&config)?;
-    let h5 = H5::from_bytes(archive.weights, "model.weights.h5")?;
+    let h5 = H5::from_bytes(weights, "model.weights.h5")?;
     let source = Keras3Weights::new(&spec, &h5);
     build(&spec, &h5, |i, layer, expected| {
         source.fetch(i, layer, expected)

@@ -122,28 +122,18 @@ fn main() {
         });
         let mut extra = String::new();
         if breakdown {
-            let (forward, _) = median(quick, runs, || {
-                let out = layer
-                    .forward_train(x.view().into_dyn(), CallArgs::default())
-                    .expect("the workload runs");
-                std::hint::black_box(out);
-            });
-            let (out, tape) = layer
-                .forward_train(x.view().into_dyn(), CallArgs::default())
-                .expect("the workload runs");
-            let d = ArrayD::from_elem(out.output.raw_dim(), 1.0f32);
+            // Every part's time per step, over whole steps.
             rnn_basics::train::profile::reset();
-            let (backward, _) = median(quick, runs, || {
-                std::hint::black_box(layer.backward(&tape, &[d.view()]).expect("runs"));
+            let (whole, _) = median(quick, runs, || {
+                std::hint::black_box(step(&layer, &x, &mut ones));
             });
             let parts = rnn_basics::train::profile::take();
             extra = format!(
-                ", \"forward_ms\": {:.4}, \"backward_ms\": {:.4}, \"backward_parts\": {{{}}}",
-                forward * 1e3,
-                backward * 1e3,
+                ", \"breakdown_step_ms\": {:.4}, \"breakdown_ms\": {{{}}}",
+                whole * 1e3,
                 parts
                     .iter()
-                    .map(|(name, ms)| format!("\"{name}_ms\": {ms:.4}"))
+                    .map(|(name, ms)| format!("\"{name}\": {ms:.4}"))
                     .collect::<Vec<_>>()
                     .join(", ")
             );

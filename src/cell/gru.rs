@@ -64,6 +64,14 @@ pub struct GruWorkspace {
     recurrent_bias: Vec<f32>,
 }
 
+impl GruWorkspace {
+    /// What the last step left: with `reset_after`, `h_{t-1} ·
+    /// recurrent_kernel` (no bias), which training keeps for its backward pass.
+    pub(crate) fn inner(&self) -> &[f32] {
+        &self.inner
+    }
+}
+
 multiversion! {
     /// `reset_after`: `h = z·h + (1 - z)·h̃` with `h̃ = act(x_h + r·(u_h + b_h))`.
     fn gru_after(x: &[f32], u: &[f32], b: &[f32], h: &mut [f32], units: usize, act: Activation, rec: Activation) {

@@ -10,6 +10,7 @@
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, ArrayViewMutD, Axis, Ix2, Zip, s};
 
+use super::fast::FastCell;
 use crate::activation::Activation;
 use crate::cell::{Cell, GruCell, LstmCell, SimpleRnnCell};
 
@@ -34,6 +35,12 @@ pub trait CellBackward: Cell {
         d_xw: ArrayViewMut2<f32>,
         grads: &mut [ArrayViewMutD<f32>],
     ) -> Vec<Array2<f32>>;
+
+    /// The cell as the fast training path knows it, if it does.
+    #[doc(hidden)]
+    fn fast_cell(&self) -> Option<FastCell<'_>> {
+        None
+    }
 
     /// Backward of `xw = x · kernel + bias`: adds `xᵀ · d_xw` to the kernel's
     /// gradient and the column sums of `d_xw` to the input bias's, and
@@ -136,6 +143,10 @@ pub struct SimpleRnnCache {
 impl CellBackward for SimpleRnnCell {
     type Cache = SimpleRnnCache;
 
+    fn fast_cell(&self) -> Option<FastCell<'_>> {
+        Some(FastCell::Simple(self))
+    }
+
     fn recur_cached(&self, xw: ArrayView2<f32>, states: &mut [Array2<f32>]) -> SimpleRnnCache {
         let h_prev = states[0].clone();
         self.recur(xw.to_owned().view_mut(), states, &mut ());
@@ -179,6 +190,10 @@ pub struct LstmCache {
 
 impl CellBackward for LstmCell {
     type Cache = LstmCache;
+
+    fn fast_cell(&self) -> Option<FastCell<'_>> {
+        Some(FastCell::Lstm(self))
+    }
 
     fn recur_cached(&self, xw: ArrayView2<f32>, states: &mut [Array2<f32>]) -> LstmCache {
         let u = self.units();
@@ -256,6 +271,11 @@ pub struct GruCache {
 
 impl CellBackward for GruCell {
     type Cache = GruCache;
+
+    /// `reset_after` only: without it the step-by-step path runs.
+    fn fast_cell(&self) -> Option<FastCell<'_>> {
+        self.reset_after().then_some(FastCell::Gru(self))
+    }
 
     fn recur_cached(&self, xw: ArrayView2<f32>, states: &mut [Array2<f32>]) -> GruCache {
         let u = self.units();

@@ -25,6 +25,7 @@
 //! ```
 
 mod cells;
+mod fast;
 mod fit;
 mod layers;
 mod loss;

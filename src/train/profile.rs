@@ -35,6 +35,31 @@ pub(crate) fn call() {
     }
 }
 
+thread_local! {
+    static LAST: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// Adds the time since this thread's last mark to `name`'s (an empty
+/// name starts the clock without counting).
+pub(crate) fn mark(name: &'static str) {
+    if !ON.load(Ordering::Relaxed) {
+        return;
+    }
+    let now = Instant::now();
+    let last = LAST.with(|l| l.replace(Some(now)));
+    if let (false, Some(last)) = (name.is_empty(), last) {
+        add(name, (now - last).as_nanos() as u64);
+    }
+}
+
+fn add(name: &'static str, nanos: u64) {
+    let mut parts = PARTS.lock().unwrap_or_else(|p| p.into_inner());
+    match parts.iter_mut().find(|(n, _)| *n == name) {
+        Some((_, total)) => *total += nanos,
+        None => parts.push((name, nanos)),
+    }
+}
+
 /// Runs `f`, adding its time to `name`'s while counting.
 pub(crate) fn time<R>(name: &'static str, f: impl FnOnce() -> R) -> R {
     if !ON.load(Ordering::Relaxed) {
@@ -42,11 +67,6 @@ pub(crate) fn time<R>(name: &'static str, f: impl FnOnce() -> R) -> R {
     }
     let started = Instant::now();
     let result = f();
-    let nanos = started.elapsed().as_nanos() as u64;
-    let mut parts = PARTS.lock().unwrap_or_else(|p| p.into_inner());
-    match parts.iter_mut().find(|(n, _)| *n == name) {
-        Some((_, total)) => *total += nanos,
-        None => parts.push((name, nanos)),
-    }
+    add(name, started.elapsed().as_nanos() as u64);
     result
 }

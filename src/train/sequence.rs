@@ -4,6 +4,7 @@
 use ndarray::{Array2, Array3, ArrayD, ArrayViewD, Ix3, s};
 
 use super::cells::CellBackward;
+use super::fast::{self, FastTape};
 use super::{Backward, Gradients, check_gradient};
 use crate::layers::Fused;
 use crate::rnn::{self, CallArgs, Projection, Recurrent, Rnn, RnnConfig, RnnOutput};
@@ -18,6 +19,8 @@ pub struct SequenceTape<K> {
     mask: Option<Array2<bool>>,
     config: RnnConfig,
     caches: Vec<K>,
+    /// The fast path's tape (then `x` is empty and there are no caches).
+    fast: Option<Box<FastTape>>,
 }
 
 impl<K: super::cells::TapeNumbers> SequenceTape<K> {
@@ -26,7 +29,8 @@ impl<K: super::cells::TapeNumbers> SequenceTape<K> {
     pub fn bytes(&self) -> usize {
         let numbers = self.x.len() + self.caches.iter().map(K::numbers).sum::<usize>();
         let mask = self.mask.as_ref().map_or(0, |m| m.len());
-        numbers * std::mem::size_of::<f32>() + mask
+        let fast = self.fast.as_ref().map_or(0, |f| f.bytes());
+        numbers * std::mem::size_of::<f32>() + mask + fast
     }
 }
 
@@ -49,6 +53,25 @@ fn forward<C: CellBackward>(
     x: ArrayViewD<'_, f32>,
     args: CallArgs<'_>,
 ) -> Result<(RnnOutput, SequenceTape<C::Cache>)> {
+    if let (None, Some(fast_cell)) = (args.mask, cell.fast_cell()) {
+        let x = rnn::check_input(layer, x, cell.input_dim())?;
+        if let Some(initial) = args.initial_state {
+            let (batch, units) = (x.dim().0, cell.units());
+            crate::cell::check_states(layer, cell.state_count(), units, batch, initial)?;
+        }
+        let (output, tape) = fast::forward(fast_cell, config, x, args.initial_state);
+        return Ok((
+            output,
+            SequenceTape {
+                units: cell.units(),
+                x: Array3::zeros((0, 0, 0)),
+                mask: None,
+                config: *config,
+                caches: Vec::new(),
+                fast: Some(Box::new(tape)),
+            },
+        ));
+    }
     let mut caches = Vec::new();
     let output = rnn::run_with(
         cell,
@@ -72,6 +95,7 @@ fn forward<C: CellBackward>(
             mask: args.mask.map(|m| m.to_owned()),
             config: *config,
             caches,
+            fast: None,
         },
     ))
 }
@@ -92,7 +116,13 @@ fn backward<C: CellBackward>(
     d_outputs: &[ArrayViewD<'_, f32>],
 ) -> Result<Gradients> {
     super::profile::call();
-    let (batch, time, input_dim) = tape.x.dim();
+    let (batch, time, input_dim) = match &tape.fast {
+        Some(fast) => {
+            let (batch, time, input, _) = fast.sizes();
+            (batch, time, input)
+        }
+        None => tape.x.dim(),
+    };
     let (units, count) = (cell.units(), cell.state_count());
     if tape.units != units || input_dim != cell.input_dim() {
         return Err(Error::config(
@@ -133,6 +163,14 @@ fn backward<C: CellBackward>(
         });
     }
 
+    if let Some(fast) = &tape.fast {
+        let fast_cell = cell.fast_cell().ok_or_else(|| {
+            Error::config(layer, "this tape was recorded by a layer of another kind")
+        })?;
+        return Ok(fast::backward(
+            fast_cell, &config, fast, &d_output, &d_state,
+        ));
+    }
     let mut weights: Vec<ArrayD<f32>> = cell
         .weights()
         .iter()

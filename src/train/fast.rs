@@ -1,0 +1,834 @@
+//! Training on the fast path: the forward pass keeps its tape in the
+//! buffers the inference kernels write (the packed input projection of
+//! every step at once, then each step's recurrence and gate pass, as
+//! [`Cell::recur`] runs them), and the backward pass does per step only
+//! what is sequential (the gate derivatives and the recurrent product with
+//! the packed transposed recurrent kernel). The weight, bias and input
+//! gradients are then a few large products over all steps at once.
+//!
+//! Deterministic: the batch is cut into parts only where examples never
+//! meet (the time loops), and every sum over the batch and time (the weight
+//! and bias gradients) runs over the rows in one fixed order, time-major,
+//! in fixed chunks of [`KC`] rows, whatever the number of threads; the
+//! products are split across threads by their output rows only. The packed
+//! kernels give the same bits at every SIMD level, so the gradients are the
+//! same bits everywhere.
+//!
+//! Used for SimpleRNN, LSTM and GRU (`reset_after`) without a mask; a mask
+//! or GRU with `reset_after = false` takes the step-by-step path of
+//! [`super::sequence`].
+
+#![allow(clippy::too_many_arguments)]
+
+use std::sync::Mutex;
+
+use ndarray::{Array2, Array3, ArrayD, ArrayView2, ArrayView3, ArrayViewMut2, Axis};
+
+use super::Gradients;
+use crate::activation::Activation;
+use crate::cell::{Cell, GruCell, LstmCell, SimpleRnnCell};
+use crate::linalg::{PackedMatrix, multiversion};
+use crate::parallel;
+use crate::rnn::{RnnConfig, RnnOutput, time_index};
+
+/// Rows of the right-hand matrix in one packed chunk of a large product:
+/// the sums over batch and time run in chunks of this many rows.
+const KC: usize = 256;
+
+/// The cells the fast path knows.
+#[derive(Clone, Copy, Debug)]
+pub enum FastCell<'a> {
+    Simple(&'a SimpleRnnCell),
+    Lstm(&'a LstmCell),
+    Gru(&'a GruCell),
+}
+
+impl FastCell<'_> {
+    fn units(&self) -> usize {
+        match self {
+            FastCell::Simple(c) => c.units(),
+            FastCell::Lstm(c) => c.units(),
+            FastCell::Gru(c) => c.units(),
+        }
+    }
+    fn width(&self) -> usize {
+        match self {
+            FastCell::Simple(c) => c.gate_width(),
+            FastCell::Lstm(c) => c.gate_width(),
+            FastCell::Gru(c) => c.gate_width(),
+        }
+    }
+    fn kernel(&self) -> ArrayView2<'_, f32> {
+        match self {
+            FastCell::Simple(c) => Cell::kernel(*c),
+            FastCell::Lstm(c) => Cell::kernel(*c),
+            FastCell::Gru(c) => Cell::kernel(*c),
+        }
+    }
+    fn recurrent_kernel(&self) -> ArrayView2<'_, f32> {
+        match self {
+            FastCell::Simple(c) => c.recurrent_kernel().view(),
+            FastCell::Lstm(c) => c.recurrent_kernel().view(),
+            FastCell::Gru(c) => c.recurrent_kernel().view(),
+        }
+    }
+    fn project_rows(&self, x: &[f32], lda: usize, rows: usize, out: &mut [f32], ldc: usize) {
+        match self {
+            FastCell::Simple(c) => c.project_rows(x, lda, rows, out, ldc),
+            FastCell::Lstm(c) => c.project_rows(x, lda, rows, out, ldc),
+            FastCell::Gru(c) => c.project_rows(x, lda, rows, out, ldc),
+        }
+    }
+    fn has_bias(&self) -> bool {
+        match self {
+            FastCell::Simple(c) => c.bias().is_some(),
+            FastCell::Lstm(c) => c.bias().is_some(),
+            FastCell::Gru(c) => c.bias().is_some(),
+        }
+    }
+}
+
+/// What the fast forward pass keeps. Arrays by input time `t` are
+/// `(time, batch, ·)`; the states by loop step, `(time + 1, batch, units)`,
+/// slot 0 the initial state and slot `s + 1` the state after step `s`.
+#[derive(Clone, Debug)]
+pub struct FastTape {
+    batch: usize,
+    time: usize,
+    input: usize,
+    units: usize,
+    width: usize,
+    go_backwards: bool,
+    /// The input, time-major.
+    xtm: Vec<f32>,
+    /// By `t`: the projected input; after the step, for LSTM and SimpleRNN,
+    /// the gates' pre-activations.
+    z: Vec<f32>,
+    /// `h` by slot.
+    h: Vec<f32>,
+    /// `c` by slot (LSTM).
+    c: Vec<f32>,
+    /// By `t`: `h_{t-1} · recurrent_kernel` (GRU).
+    u: Vec<f32>,
+}
+
+impl FastTape {
+    /// The bytes the tape holds.
+    pub(crate) fn bytes(&self) -> usize {
+        let numbers = self.xtm.len() + self.z.len() + self.h.len() + self.c.len() + self.u.len();
+        numbers * std::mem::size_of::<f32>()
+    }
+
+    pub(crate) fn sizes(&self) -> (usize, usize, usize, usize) {
+        (self.batch, self.time, self.input, self.units)
+    }
+}
+
+/// A buffer that parts running on several threads write, each its own rows.
+#[derive(Clone, Copy)]
+struct Shared(*mut f32);
+
+// SAFETY: every part writes only rows no other part reads or writes (see
+// each use), and the buffer outlives the parts (`for_each_part` returns
+// once every part has finished).
+unsafe impl Send for Shared {}
+unsafe impl Sync for Shared {}
+
+impl Shared {
+    fn of(v: &mut [f32]) -> Shared {
+        Shared(v.as_mut_ptr())
+    }
+
+    /// # Safety
+    ///
+    /// `start..start + len` lies inside the buffer, and no one else uses
+    /// those numbers while the slice lives.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn rows<'a>(&self, start: usize, len: usize) -> &'a mut [f32] {
+        // SAFETY: as promised by the caller.
+        unsafe { std::slice::from_raw_parts_mut(self.0.add(start), len) }
+    }
+}
+
+/// Runs `f(0)`, …, `f(parts - 1)` on the workers, each part under the
+/// caller's kernel settings.
+fn in_parts(parts: usize, f: &(dyn Fn(usize) + Sync)) {
+    if parts <= 1 {
+        return f(0);
+    }
+    let settings = crate::testing::current();
+    parallel::for_each_part(parts, &|i| crate::testing::scoped(settings, || f(i)));
+}
+
+/// The parts a batch's time loops run in: as many as threads while each
+/// gets 8 examples and the work pays for them, as inference cuts them.
+fn batch_parts(batch: usize, work: usize) -> usize {
+    if work < 1 << 22 {
+        return 1;
+    }
+    parallel::threads().min(batch / 8).max(1)
+}
+
+/// `0..n` cut into `parts` nearly equal ranges; range `p`.
+fn range(n: usize, parts: usize, p: usize) -> std::ops::Range<usize> {
+    p * n / parts..(p + 1) * n / parts
+}
+
+/// The forward pass over `x` `(batch, time, input)` from `initial` states
+/// (zeros if none), keeping the tape.
+pub(crate) fn forward(
+    cell: FastCell<'_>,
+    config: &RnnConfig,
+    x: ArrayView3<'_, f32>,
+    initial: Option<&[Array2<f32>]>,
+) -> (RnnOutput, FastTape) {
+    let (batch, time, input) = x.dim();
+    let (units, width) = (cell.units(), cell.width());
+    let rows = batch * time;
+    let lstm = matches!(cell, FastCell::Lstm(_));
+    let gru = matches!(cell, FastCell::Gru(_));
+    let threads = parallel::threads();
+
+    super::profile::mark("");
+    // The input, time-major, and its projection, all steps at once.
+    let mut xtm = vec![0.0f32; rows * input];
+    for (b, example) in x.outer_iter().enumerate() {
+        for (t, row) in example.outer_iter().enumerate() {
+            let to = &mut xtm[(t * batch + b) * input..][..input];
+            match row.as_slice() {
+                Some(r) => to.copy_from_slice(r),
+                None => to.iter_mut().zip(row).for_each(|(a, b)| *a = *b),
+            }
+        }
+    }
+    super::profile::mark("forward: input copy");
+    let mut z = vec![0.0f32; rows * width];
+    let parts = if rows * input * width >= 1 << 22 {
+        threads.min(rows / 16).max(1)
+    } else {
+        1
+    };
+    {
+        let zs = Shared::of(&mut z);
+        let xtm = &xtm;
+        in_parts(parts, &|p| {
+            let r = range(rows, parts, p);
+            // SAFETY: part p writes rows r of z only.
+            let out = unsafe { zs.rows(r.start * width, r.len() * width) };
+            cell.project_rows(&xtm[r.start * input..], input, r.len(), out, width);
+        });
+    }
+
+    super::profile::mark("forward: projection");
+    let mut h = vec![0.0f32; (time + 1) * batch * units];
+    let mut c = if lstm {
+        vec![0.0f32; (time + 1) * batch * units]
+    } else {
+        Vec::new()
+    };
+    if let Some(initial) = initial {
+        for (b, row) in initial[0].outer_iter().enumerate() {
+            h[b * units..][..units]
+                .iter_mut()
+                .zip(row)
+                .for_each(|(a, v)| *a = *v);
+        }
+        if lstm {
+            for (b, row) in initial[1].outer_iter().enumerate() {
+                c[b * units..][..units]
+                    .iter_mut()
+                    .zip(row)
+                    .for_each(|(a, v)| *a = *v);
+            }
+        }
+    }
+    let mut u = if gru {
+        vec![0.0f32; rows * width]
+    } else {
+        Vec::new()
+    };
+
+    let parts = batch_parts(batch, rows * width * (input + units));
+    {
+        let (zs, hs, cs, us) = (
+            Shared::of(&mut z),
+            Shared::of(&mut h),
+            Shared::of(&mut c),
+            Shared::of(&mut u),
+        );
+        in_parts(parts, &|p| {
+            let bs = range(batch, parts, p);
+            let nb = bs.len();
+            // SAFETY (every `rows` below): part p reads and writes only the
+            // rows of its examples `bs`, of each step and slot.
+            let state = |s: Shared, slot: usize| unsafe {
+                Array2::from_shape_vec(
+                    (nb, units),
+                    s.rows((slot * batch + bs.start) * units, nb * units)
+                        .to_vec(),
+                )
+                .expect("nb × units")
+            };
+            let mut states = vec![state(hs, 0)];
+            if lstm {
+                states.push(state(cs, 0));
+            }
+            let step_rows = |s: Shared, t: usize, w: usize| unsafe {
+                s.rows((t * batch + bs.start) * w, nb * w)
+            };
+            match cell {
+                FastCell::Simple(cell) => {
+                    for s in 0..time {
+                        let t = time_index(config.go_backwards, time, s);
+                        let zt = ArrayViewMut2::from_shape((nb, width), step_rows(zs, t, width))
+                            .expect("nb × width");
+                        cell.recur(zt, &mut states, &mut ());
+                        step_rows(hs, s + 1, units).copy_from_slice(contiguous(&states[0]));
+                    }
+                }
+                FastCell::Lstm(cell) => {
+                    for s in 0..time {
+                        let t = time_index(config.go_backwards, time, s);
+                        let zt = ArrayViewMut2::from_shape((nb, width), step_rows(zs, t, width))
+                            .expect("nb × width");
+                        cell.recur(zt, &mut states, &mut ());
+                        step_rows(hs, s + 1, units).copy_from_slice(contiguous(&states[0]));
+                        step_rows(cs, s + 1, units).copy_from_slice(contiguous(&states[1]));
+                    }
+                }
+                FastCell::Gru(cell) => {
+                    let mut ws = cell.workspace(nb);
+                    for s in 0..time {
+                        let t = time_index(config.go_backwards, time, s);
+                        let zt = ArrayViewMut2::from_shape((nb, width), step_rows(zs, t, width))
+                            .expect("nb × width");
+                        cell.recur(zt, &mut states, &mut ws);
+                        step_rows(hs, s + 1, units).copy_from_slice(contiguous(&states[0]));
+                        step_rows(us, t, width).copy_from_slice(&ws.inner()[..nb * width]);
+                    }
+                }
+            }
+        });
+    }
+
+    super::profile::mark("forward: time loop");
+    let slot = |v: &[f32], s: usize| {
+        ArrayView2::from_shape((batch, units), &v[s * batch * units..][..batch * units])
+            .expect("batch × units")
+            .to_owned()
+    };
+    let output = if config.return_sequences {
+        let mut out = Array3::<f32>::zeros((batch, time, units));
+        for (b, mut example) in out.outer_iter_mut().enumerate() {
+            for (s, mut row) in example.outer_iter_mut().enumerate() {
+                let from = &h[((s + 1) * batch + b) * units..][..units];
+                row.as_slice_mut()
+                    .expect("standard layout")
+                    .copy_from_slice(from);
+            }
+        }
+        out.into_dyn()
+    } else {
+        slot(&h, time).into_dyn()
+    };
+    let states = if config.return_state {
+        let mut states = vec![slot(&h, time)];
+        if lstm {
+            states.push(slot(&c, time));
+        }
+        states
+    } else {
+        Vec::new()
+    };
+    super::profile::mark("forward: output");
+    (
+        RnnOutput { output, states },
+        FastTape {
+            batch,
+            time,
+            input,
+            units,
+            width,
+            go_backwards: config.go_backwards,
+            xtm,
+            z,
+            h,
+            c,
+            u,
+        },
+    )
+}
+
+fn contiguous(a: &Array2<f32>) -> &[f32] {
+    a.as_slice().expect("states are in standard layout")
+}
+
+/// The backward pass: `d_output` shaped like the output, `d_state` one
+/// `(batch, units)` array per state (zeros where not given).
+pub(crate) fn backward(
+    cell: FastCell<'_>,
+    config: &RnnConfig,
+    tape: &FastTape,
+    d_output: &ArrayD<f32>,
+    d_state: &[Array2<f32>],
+) -> Gradients {
+    let FastTape {
+        batch,
+        time,
+        input,
+        units,
+        width,
+        go_backwards,
+        ..
+    } = *tape;
+    let rows = batch * time;
+    let lstm = matches!(cell, FastCell::Lstm(_));
+    let gru = matches!(cell, FastCell::Gru(_));
+    let threads = parallel::threads();
+    let d_output = d_output.as_standard_layout();
+    let d_out = d_output.as_slice().expect("standard layout");
+
+    // dz by t, time-major: the gradient of the projected input (and for
+    // GRU, dzu: of the recurrent term).
+    let mut dz = vec![0.0f32; rows * width];
+    let mut dzu = if gru {
+        vec![0.0f32; rows * width]
+    } else {
+        Vec::new()
+    };
+    let mut d_initial: Vec<Vec<f32>> = (0..d_state.len())
+        .map(|_| vec![0.0f32; batch * units])
+        .collect();
+    let recurrent_t = PackedMatrix::pack(cell.recurrent_kernel().t());
+    let (act, rec) = match cell {
+        FastCell::Simple(c) => (c.activation(), Activation::Linear),
+        FastCell::Lstm(c) => c.activations(),
+        FastCell::Gru(c) => c.activations(),
+    };
+    let recurrent_bias: Vec<f32> = match cell {
+        FastCell::Gru(c) => match c.recurrent_bias() {
+            Some(b) => b.to_vec(),
+            None => vec![0.0; width],
+        },
+        _ => Vec::new(),
+    };
+
+    super::profile::time("backward: recurrent loop", || {
+        let parts = batch_parts(batch, rows * width * (input + units));
+        let (dzs, dzus) = (Shared::of(&mut dz), Shared::of(&mut dzu));
+        let d_initial_s: Vec<Shared> = d_initial.iter_mut().map(|v| Shared::of(v)).collect();
+        in_parts(parts, &|p| {
+            let bs = range(batch, parts, p);
+            let nb = bs.len();
+            let mut dh = vec![0.0f32; nb * units];
+            let mut dc = vec![0.0f32; if lstm { nb * units } else { 0 }];
+            for (b, row) in d_state[0].outer_iter().skip(bs.start).take(nb).enumerate() {
+                dh[b * units..][..units]
+                    .iter_mut()
+                    .zip(row)
+                    .for_each(|(a, v)| *a = *v);
+            }
+            if lstm {
+                for (b, row) in d_state[1].outer_iter().skip(bs.start).take(nb).enumerate() {
+                    dc[b * units..][..units]
+                        .iter_mut()
+                        .zip(row)
+                        .for_each(|(a, v)| *a = *v);
+                }
+            }
+            let slot = |s: usize| -> std::ops::Range<usize> {
+                let start = (s * batch + bs.start) * units;
+                start..start + nb * units
+            };
+            let at_t = |t: usize| (t * batch + bs.start) * width..(t * batch + bs.end) * width;
+            for s in (0..time).rev() {
+                let t = time_index(go_backwards, time, s);
+                // The output's gradient joins the state's.
+                if config.return_sequences {
+                    for b in 0..nb {
+                        let from = &d_out[((bs.start + b) * time + s) * units..][..units];
+                        add(&mut dh[b * units..][..units], from);
+                    }
+                } else if s == time - 1 {
+                    add(&mut dh, &d_out[bs.start * units..][..nb * units]);
+                }
+                // SAFETY: rows of step t of this part's examples only.
+                let dz_t = unsafe { dzs.rows(at_t(t).start, nb * width) };
+                match cell {
+                    FastCell::Simple(_) => {
+                        let h = &tape.h[slot(s + 1)];
+                        simple_back(h, &dh, dz_t, act);
+                        recurrent_t.matmul(dz_t, width, nb, &mut dh, units, false);
+                    }
+                    FastCell::Lstm(_) => {
+                        let z = &tape.z[at_t(t)];
+                        let (c, c_prev) = (&tape.c[slot(s + 1)], &tape.c[slot(s)]);
+                        lstm_back(z, c, c_prev, &dh, &mut dc, dz_t, units, act, rec);
+                        recurrent_t.matmul(dz_t, width, nb, &mut dh, units, false);
+                    }
+                    FastCell::Gru(_) => {
+                        // SAFETY: as dz_t.
+                        let dzu_t = unsafe { dzus.rows(at_t(t).start, nb * width) };
+                        let (x, u) = (&tape.z[at_t(t)], &tape.u[at_t(t)]);
+                        let h_prev = &tape.h[slot(s)];
+                        gru_back(
+                            x,
+                            u,
+                            &recurrent_bias,
+                            h_prev,
+                            &mut dh,
+                            dz_t,
+                            dzu_t,
+                            units,
+                            act,
+                            rec,
+                        );
+                        recurrent_t.matmul(dzu_t, width, nb, &mut dh, units, true);
+                    }
+                }
+            }
+            let start = bs.start * units;
+            // SAFETY: this part's rows of the initial states' gradients.
+            unsafe { d_initial_s[0].rows(start, nb * units) }.copy_from_slice(&dh);
+            if lstm {
+                unsafe { d_initial_s[1].rows(start, nb * units) }.copy_from_slice(&dc);
+            }
+        });
+    });
+
+    // The weight gradients: [kernel; recurrent_kernel] = [xᵀ; h_prevᵀ] · dz
+    // over all rows (t, b) at once, split across threads by output rows.
+    let (d_kernel, d_recurrent) = super::profile::time("backward: weight gradients", || {
+        // xᵀ and h_prevᵀ, `input` and `units` rows of all rows' numbers.
+        super::profile::mark("");
+        let mut at = vec![0.0f32; (input + units) * rows];
+        transpose_into(&tape.xtm, rows, input, &mut at[..input * rows]);
+        {
+            let hp = &mut at[input * rows..];
+            for t in 0..time {
+                let s = time_index(go_backwards, time, t);
+                let from = &tape.h[s * batch * units..][..batch * units];
+                transpose_block(from, batch, units, &mut hp[t * batch..], rows);
+            }
+        }
+        super::profile::mark("backward: weight gradients: transposes");
+        let dz_chunks = pack_chunks(&dz, rows, width, threads);
+        let dzu_chunks = if gru {
+            pack_chunks(&dzu, rows, width, threads)
+        } else {
+            Vec::new()
+        };
+        super::profile::mark("backward: weight gradients: packing");
+        let mut out = vec![0.0f32; (input + units) * width];
+        let total = input + units;
+        let parts = threads.min(total / 8).max(1);
+        let outs = Shared::of(&mut out);
+        in_parts(parts, &|p| {
+            let r = range(total, parts, p);
+            // SAFETY: part p writes output rows r only.
+            let c = unsafe { outs.rows(r.start * width, r.len() * width) };
+            // Kernel rows with dz, recurrent rows with dzu (GRU) or dz.
+            let split = input.clamp(r.start, r.end);
+            let (ck, cr) = c.split_at_mut((split - r.start) * width);
+            if split > r.start {
+                gemm(
+                    &at[r.start * rows..],
+                    rows,
+                    split - r.start,
+                    &dz_chunks,
+                    ck,
+                    width,
+                );
+            }
+            if r.end > split {
+                let b = if gru { &dzu_chunks } else { &dz_chunks };
+                gemm(&at[split * rows..], rows, r.end - split, b, cr, width);
+            }
+        });
+        super::profile::mark("backward: weight gradients: products");
+        let d_recurrent = out.split_off(input * width);
+        (
+            Array2::from_shape_vec((input, width), out).expect("input × width"),
+            Array2::from_shape_vec((units, width), d_recurrent).expect("units × width"),
+        )
+    });
+
+    // The input's gradient: dz · kernelᵀ, every row at once.
+    let d_x = super::profile::time("backward: input gradient", || {
+        let kernel_t = pack_chunks_view(cell.kernel().t());
+        let mut dxtm = vec![0.0f32; rows * input];
+        let parts = threads.min(rows / 16).max(1);
+        let outs = Shared::of(&mut dxtm);
+        in_parts(parts, &|p| {
+            let r = range(rows, parts, p);
+            // SAFETY: part p writes rows r only.
+            let c = unsafe { outs.rows(r.start * input, r.len() * input) };
+            gemm(&dz[r.start * width..], width, r.len(), &kernel_t, c, input);
+        });
+        let mut d_x = Array3::<f32>::zeros((batch, time, input));
+        for (b, mut example) in d_x.outer_iter_mut().enumerate() {
+            for (t, mut row) in example.outer_iter_mut().enumerate() {
+                row.as_slice_mut()
+                    .expect("standard layout")
+                    .copy_from_slice(&dxtm[(t * batch + b) * input..][..input]);
+            }
+        }
+        d_x
+    });
+
+    let mut weights = vec![d_kernel.into_dyn(), d_recurrent.into_dyn()];
+    if cell.has_bias() {
+        super::profile::time("backward: bias", || {
+            let mut bias = vec![0.0f32; width];
+            column_sums(&dz, width, &mut bias);
+            if gru {
+                let mut recurrent = vec![0.0f32; width];
+                column_sums(&dzu, width, &mut recurrent);
+                bias.extend(recurrent);
+                weights.push(
+                    Array2::from_shape_vec((2, width), bias)
+                        .expect("two rows")
+                        .into_dyn(),
+                );
+            } else {
+                weights.push(ndarray::Array1::from(bias).into_dyn());
+            }
+        });
+    }
+    let initial_state = d_initial
+        .into_iter()
+        .map(|v| Array2::from_shape_vec((batch, units), v).expect("batch × units"))
+        .collect();
+    Gradients {
+        weights,
+        input: d_x.into_dyn(),
+        initial_state,
+    }
+}
+
+/// `b` (`k × n`, rows one after another) packed in chunks of [`KC`] rows,
+/// on up to `threads` threads.
+fn pack_chunks(b: &[f32], k: usize, n: usize, threads: usize) -> Vec<PackedMatrix> {
+    let count = k.div_ceil(KC);
+    let slots: Vec<Mutex<Option<PackedMatrix>>> = (0..count).map(|_| Mutex::new(None)).collect();
+    let parts = threads.min(count).max(1);
+    in_parts(parts, &|p| {
+        for i in (p..count).step_by(parts) {
+            let r = i * KC..((i + 1) * KC).min(k);
+            let view = ArrayView2::from_shape((r.len(), n), &b[r.start * n..r.end * n])
+                .expect("rows of b");
+            *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(PackedMatrix::pack(view));
+        }
+    });
+    slots
+        .into_iter()
+        .map(|s| {
+            s.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .expect("every chunk packed")
+        })
+        .collect()
+}
+
+/// `b` packed in chunks of [`KC`] rows, whatever its strides.
+fn pack_chunks_view(b: ArrayView2<'_, f32>) -> Vec<PackedMatrix> {
+    let k = b.nrows();
+    (0..k.div_ceil(KC))
+        .map(|i| {
+            PackedMatrix::pack(b.slice_axis(Axis(0), ((i * KC)..((i + 1) * KC).min(k)).into()))
+        })
+        .collect()
+}
+
+/// `C = A · B`, `A` `m` rows of `lda` numbers apart, `B` in chunks of
+/// [`KC`] rows: each chunk's products summed in order, then added to C
+/// chunk after chunk, so that the sums run in one fixed order.
+fn gemm(a: &[f32], lda: usize, m: usize, b: &[PackedMatrix], c: &mut [f32], ldc: usize) {
+    for (i, chunk) in b.iter().enumerate() {
+        chunk.matmul(&a[i * KC..], lda, m, c, ldc, i > 0);
+    }
+}
+
+/// `to` (`cols × rows`) = `from` (`rows × cols`) transposed.
+fn transpose_into(from: &[f32], rows: usize, cols: usize, to: &mut [f32]) {
+    transpose_block(from, rows, cols, to, rows);
+}
+
+/// `from` (`rows × cols`) transposed into `cols` rows of `to`, `ld` apart.
+fn transpose_block(from: &[f32], rows: usize, cols: usize, to: &mut [f32], ld: usize) {
+    const BLOCK: usize = 16;
+    for r0 in (0..rows).step_by(BLOCK) {
+        for c0 in (0..cols).step_by(BLOCK) {
+            for c in c0..(c0 + BLOCK).min(cols) {
+                for r in r0..(r0 + BLOCK).min(rows) {
+                    to[c * ld + r] = from[r * cols + c];
+                }
+            }
+        }
+    }
+}
+
+multiversion! {
+    /// `to += from`, number by number.
+    fn add(to: &mut [f32], from: &[f32]) {
+        to.iter_mut().zip(from).for_each(|(a, b)| *a += *b);
+    }
+}
+
+multiversion! {
+    /// The sums of every column of `rows` (rows of `width` numbers), row after row.
+    fn column_sums(rows: &[f32], width: usize, sums: &mut [f32]) {
+        for row in rows.chunks_exact(width) {
+            sums.iter_mut().zip(row).for_each(|(s, v)| *s += *v);
+        }
+    }
+}
+
+multiversion! {
+    /// SimpleRNN: `dz = dh · act'(h)`.
+    fn simple_back(h: &[f32], dh: &[f32], dz: &mut [f32], act: Activation) {
+        match act {
+            Activation::Tanh => {
+                for ((d, h), g) in dz.iter_mut().zip(h).zip(dh) {
+                    *d = g * (1.0 - h * h);
+                }
+            }
+            _ => {
+                for ((d, h), g) in dz.iter_mut().zip(h).zip(dh) {
+                    *d = g * act.derivative_from_output(*h);
+                }
+            }
+        }
+    }
+}
+
+multiversion! {
+    /// LSTM, one step of the part's examples: the gates again from their
+    /// pre-activations `z`, then
+    /// ```text
+    /// dc = dc_next + dh·o·act'(act(c)),  dc_prev = dc·f
+    /// dz = [dc·g·σ'(i), dc·c_prev·σ'(f), dc·i·act'(g), dh·act(c)·σ'(o)]
+    /// ```
+    fn lstm_back(z: &[f32], c: &[f32], c_prev: &[f32], dh: &[f32], dc: &mut [f32], dz: &mut [f32], units: usize, act: Activation, rec: Activation) {
+        match (act, rec) {
+            (Activation::Tanh, Activation::Sigmoid) => lstm_back_loop(
+                z, c, c_prev, dh, dc, dz, units,
+                crate::activation::tanh, crate::activation::sigmoid,
+                |y| 1.0 - y * y, |y| y * (1.0 - y),
+            ),
+            _ => lstm_back_loop(
+                z, c, c_prev, dh, dc, dz, units,
+                |v| act.apply(v), |v| rec.apply(v),
+                |y| act.derivative_from_output(y), |y| rec.derivative_from_output(y),
+            ),
+        }
+    }
+}
+
+#[inline(always)]
+fn lstm_back_loop(
+    z: &[f32],
+    c: &[f32],
+    c_prev: &[f32],
+    dh: &[f32],
+    dc: &mut [f32],
+    dz: &mut [f32],
+    units: usize,
+    act: impl Fn(f32) -> f32,
+    rec: impl Fn(f32) -> f32,
+    act_d: impl Fn(f32) -> f32,
+    rec_d: impl Fn(f32) -> f32,
+) {
+    for (((((z, dz), c), c_prev), dh), dc) in z
+        .chunks_exact(4 * units)
+        .zip(dz.chunks_exact_mut(4 * units))
+        .zip(c.chunks_exact(units))
+        .zip(c_prev.chunks_exact(units))
+        .zip(dh.chunks_exact(units))
+        .zip(dc.chunks_exact_mut(units))
+    {
+        let (dzi, rest) = dz.split_at_mut(units);
+        let (dzf, rest) = rest.split_at_mut(units);
+        let (dzg, dzo) = rest.split_at_mut(units);
+        for j in 0..units {
+            let (i, f) = (rec(z[j]), rec(z[units + j]));
+            let (g, o) = (act(z[2 * units + j]), rec(z[3 * units + j]));
+            let tc = act(c[j]);
+            let d = dc[j] + (dh[j] * o) * act_d(tc);
+            dzi[j] = (d * g) * rec_d(i);
+            dzf[j] = (d * c_prev[j]) * rec_d(f);
+            dzg[j] = (d * i) * act_d(g);
+            dzo[j] = (dh[j] * tc) * rec_d(o);
+            dc[j] = d * f;
+        }
+    }
+}
+
+multiversion! {
+    /// GRU (`reset_after`), one step of the part's examples: the gates again
+    /// from the projected input `x`, the recurrent term `u` and its bias, then
+    /// ```text
+    /// dz_ = dh·(h_prev - h̃),  da = dh·(1 - z)·act'(h̃),  dr = da·(u_h + b_h)
+    /// dzx = [dz_·σ'(z), dr·σ'(r), da],  dzu = [dz_·σ'(z), dr·σ'(r), da·r]
+    /// dh_prev = dh·z  (the product dzu · Uᵀ is added after)
+    /// ```
+    fn gru_back(x: &[f32], u: &[f32], b: &[f32], h_prev: &[f32], dh: &mut [f32], dzx: &mut [f32], dzu: &mut [f32], units: usize, act: Activation, rec: Activation) {
+        match (act, rec) {
+            (Activation::Tanh, Activation::Sigmoid) => gru_back_loop(
+                x, u, b, h_prev, dh, dzx, dzu, units,
+                crate::activation::tanh, crate::activation::sigmoid,
+                |y| 1.0 - y * y, |y| y * (1.0 - y),
+            ),
+            _ => gru_back_loop(
+                x, u, b, h_prev, dh, dzx, dzu, units,
+                |v| act.apply(v), |v| rec.apply(v),
+                |y| act.derivative_from_output(y), |y| rec.derivative_from_output(y),
+            ),
+        }
+    }
+}
+
+#[inline(always)]
+fn gru_back_loop(
+    x: &[f32],
+    u: &[f32],
+    b: &[f32],
+    h_prev: &[f32],
+    dh: &mut [f32],
+    dzx: &mut [f32],
+    dzu: &mut [f32],
+    units: usize,
+    act: impl Fn(f32) -> f32,
+    rec: impl Fn(f32) -> f32,
+    act_d: impl Fn(f32) -> f32,
+    rec_d: impl Fn(f32) -> f32,
+) {
+    let (bz, rest) = b.split_at(units);
+    let (br, bh) = rest.split_at(units);
+    for (((((x, u), h_prev), dh), dzx), dzu) in x
+        .chunks_exact(3 * units)
+        .zip(u.chunks_exact(3 * units))
+        .zip(h_prev.chunks_exact(units))
+        .zip(dh.chunks_exact_mut(units))
+        .zip(dzx.chunks_exact_mut(3 * units))
+        .zip(dzu.chunks_exact_mut(3 * units))
+    {
+        for j in 0..units {
+            let z = rec(x[j] + (u[j] + bz[j]));
+            let r = rec(x[units + j] + (u[units + j] + br[j]));
+            let inner = u[2 * units + j] + bh[j];
+            let candidate = act(x[2 * units + j] + r * inner);
+            let g = dh[j];
+            let d_update = (g * (h_prev[j] - candidate)) * rec_d(z);
+            let da = (g * (1.0 - z)) * act_d(candidate);
+            let d_reset = (da * inner) * rec_d(r);
+            dzx[j] = d_update;
+            dzx[units + j] = d_reset;
+            dzx[2 * units + j] = da;
+            dzu[j] = d_update;
+            dzu[units + j] = d_reset;
+            dzu[2 * units + j] = da * r;
+            dh[j] = g * z;
+        }
+    }
+}

@@ -7,6 +7,7 @@
 //! cargo run --release --bin bench-train -- lstm_medium  # one workload
 //! cargo run --release --bin bench-train -- --digest     # gradient digests, no timing
 //! cargo run --release --bin bench-train -- --breakdown  # where a step's time goes
+//! cargo run --release --bin bench-train -- --step-by-step  # the per-step path (an all-true mask)
 //! ```
 //!
 //! One training step: the forward pass over the whole sequence
@@ -43,13 +44,20 @@ fn workloads() -> impl Iterator<Item = &'static workloads::Workload> {
 }
 
 /// The forward pass with its tape, and the gradients of `sum(output)`.
+/// With `mask` (all true: the same numbers), the step-by-step path that
+/// masks take, for a side-by-side comparison with the fast path.
 fn step(
     layer: &RecurrentLayer,
     x: &ndarray::Array3<f32>,
     ones: &mut Option<ArrayD<f32>>,
+    mask: Option<&ndarray::Array2<bool>>,
 ) -> (Gradients, RecurrentTape) {
+    let args = CallArgs {
+        mask: mask.map(|m| m.view()),
+        initial_state: None,
+    };
     let (out, tape) = layer
-        .forward_train(x.view().into_dyn(), CallArgs::default())
+        .forward_train(x.view().into_dyn(), args)
         .expect("the workload runs");
     let d = ones.get_or_insert_with(|| ArrayD::from_elem(out.output.raw_dim(), 1.0));
     let grads = layer
@@ -99,14 +107,18 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str| args.iter().any(|a| a == name);
     let (quick, digests, breakdown) = (flag("--quick"), flag("--digest"), flag("--breakdown"));
+    // `--step-by-step`: an all-true mask, which takes the generic per-step path.
+    let step_by_step = flag("--step-by-step");
     let only: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     let runs = if quick { 5 } else { 15 };
     for w in workloads().filter(|w| only.is_empty() || only.iter().any(|o| *o == w.name)) {
         let layer = w.layer();
         let x = w.input();
         let mut ones = None;
+        let mask = step_by_step.then(|| ndarray::Array2::from_elem((w.batch, w.time), true));
+        let mask = mask.as_ref();
         if digests {
-            let (grads, _) = step(&layer, &x, &mut ones);
+            let (grads, _) = step(&layer, &x, &mut ones, mask);
             println!(
                 "{{\"workload\": \"{}\", \"digest\": \"{:016x}\"}}",
                 w.name,
@@ -114,18 +126,18 @@ fn main() {
             );
             continue;
         }
-        let (_, tape) = step(&layer, &x, &mut ones);
+        let (_, tape) = step(&layer, &x, &mut ones, mask);
         let tape_bytes = tape.bytes();
         drop(tape);
         let (step_time, repeat) = median(quick, runs, || {
-            std::hint::black_box(step(&layer, &x, &mut ones));
+            std::hint::black_box(step(&layer, &x, &mut ones, mask));
         });
         let mut extra = String::new();
         if breakdown {
             // Every part's time per step, over whole steps.
             rnn_basics::train::profile::reset();
             let (whole, _) = median(quick, runs, || {
-                std::hint::black_box(step(&layer, &x, &mut ones));
+                std::hint::black_box(step(&layer, &x, &mut ones, mask));
             });
             let parts = rnn_basics::train::profile::take();
             extra = format!(

@@ -153,6 +153,10 @@ fn unsupported_models_are_refused_naming_layer_and_problem() {
             &["stateful.keras", "lstm", "stateful"][..],
         ),
         ("bad/gelu_activation.keras", &["gelu", "lstm"][..]),
+        (
+            "bad/keras2_hard_sigmoid.h5",
+            &["keras2_hard_sigmoid.h5", "lstm", "hard_sigmoid", "Keras 2"][..],
+        ),
     ] {
         let out = tool(&[Path::new("summary"), &data(model)]);
         refused(&out, needles);

@@ -57,5 +57,13 @@ def main(out):
          "legacy .h5 by Keras 2 (tf_keras 2.21): Functional Masking -> SimpleRNN(seq) -> TimeDistributed(Dense)", 2)
 
 
+    # Keras 2's hard_sigmoid is not Keras 3's: the tool must refuse it.
+    keras.backend.clear_session()
+    m = keras.Sequential([L.LSTM(2, recurrent_activation="hard_sigmoid", input_shape=(4, 3))])
+    os.makedirs(os.path.join(out, "bad"), exist_ok=True)
+    m.save(os.path.join(out, "bad", "keras2_hard_sigmoid.h5"), save_format="h5")
+    print("bad/keras2_hard_sigmoid.h5")
+
+
 if __name__ == "__main__":
     main(sys.argv[1])

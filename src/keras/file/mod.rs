@@ -137,9 +137,37 @@ fn load_h5(bytes: Vec<u8>) -> Result<Sequential> {
     };
     let config = parse_json(config.as_bytes(), "model_config")?;
     let spec = graph::model_spec(&config)?;
+    let version = h5.attr_string("/", "keras_version")?.unwrap_or_default();
+    if version.starts_with("2.") {
+        refuse_keras2_hard_sigmoid(&spec, &version)?;
+    }
     build(&spec, &h5, |_, layer, expected| {
         legacy_fetch(&h5, layer, expected)
     })
+}
+
+/// Keras 2's `hard_sigmoid` is `clip(0.2·x + 0.5, 0, 1)`, Keras 3's (this
+/// crate's) `clip(x/6 + 0.5, 0, 1)`: a Keras 2 file that uses it would
+/// give other numbers, so it is refused.
+fn refuse_keras2_hard_sigmoid(spec: &ModelSpec, version: &str) -> Result<()> {
+    use crate::activation::Activation::HardSigmoid;
+    for layer in &spec.layers {
+        let uses = match &layer.kind {
+            SpecKind::Recurrent(r) | SpecKind::Bidirectional { layer: r, .. } => {
+                r.activation == HardSigmoid
+                    || (r.kind != RecurrentKind::SimpleRnn && r.recurrent_activation == HardSigmoid)
+            }
+            SpecKind::Dense(d) | SpecKind::TimeDistributed(d) => d.activation == HardSigmoid,
+            _ => false,
+        };
+        if uses {
+            return Err(fail(format!(
+                "{}: hard_sigmoid in a file from Keras {version} is Keras 2's clip(0.2x + 0.5), not Keras 3's clip(x/6 + 0.5) that this crate computes; not supported",
+                layer_label(layer)
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A weight the layer needs: its name here (`kernel`, `forward/bias`, ...)

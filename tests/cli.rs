@@ -197,6 +197,9 @@ fn broken_model_files_are_refused_with_one_line() {
     let config_text = String::from_utf8(config.clone()).unwrap();
     let wider = config_text.replace("\"units\": 5", "\"units\": 6");
     assert_ne!(wider, config_text);
+    let huge = config_text.replace("\"units\": 5", "\"units\": 1000000");
+    let renamed = config_text.replace("\"name\": \"simple_rnn\"", "\"name\": \"other\"");
+    assert_ne!(renamed, config_text);
     let legacy = std::fs::read(data("legacy_gru.h5")).unwrap();
     let bomb = vec![b' '; 64 << 20];
     let cases: Vec<(&str, Vec<u8>, Vec<&str>)> = vec![
@@ -221,6 +224,32 @@ fn broken_model_files_are_refused_with_one_line() {
                 false,
             ),
             vec!["simple_rnn", "kernel", "expected shape (3, 6), got (3, 5)"],
+        ),
+        (
+            "huge.keras",
+            zip_of(
+                &[
+                    ("config.json", huge.as_bytes()),
+                    ("model.weights.h5", &weights),
+                ],
+                false,
+            ),
+            vec![
+                "huge.keras",
+                "simple_rnn",
+                "more numbers than the file has room for",
+            ],
+        ),
+        (
+            "renamed.keras",
+            zip_of(
+                &[
+                    ("config.json", renamed.as_bytes()),
+                    ("model.weights.h5", &weights),
+                ],
+                false,
+            ),
+            vec!["renamed.keras", "layers/simple_rnn", "\"other\""],
         ),
         (
             "no_weights.keras",

@@ -385,6 +385,31 @@ fn bad_inputs_are_refused_with_one_line() {
         refused(&out, &needles);
         assert!(!out_npy.exists(), "{name}: no output on an error");
     }
+    // A small model and a small input whose product is huge: Embedding(1,
+    // 2^20) on (2, 1024) ids would output 2^31 numbers. Refused before it runs.
+    let wide = dir.join("wide.keras");
+    let mut model = rnn_basics::model::Sequential::new(&[None, None]);
+    let table = ndarray::Array2::<f32>::zeros((1, 1 << 20));
+    let embedding = rnn_basics::layers::Embedding::from_weights(table, false).unwrap();
+    model
+        .add(rnn_basics::model::ModelLayer::Embedding(embedding))
+        .unwrap();
+    file::save_keras(&model, &wide).unwrap();
+    let path = dir.join("ids_2x1024.npy");
+    let ids = npy(
+        "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 1024), }",
+        &[0u8; 4 * 2048],
+    );
+    std::fs::write(&path, ids).unwrap();
+    let out = tool(&[Path::new("predict"), &wide, &path, &out_npy]);
+    refused(
+        &out,
+        &[
+            "ids_2x1024.npy",
+            "embedding",
+            "more than 1073741824 numbers",
+        ],
+    );
     // Token ids out of the vocabulary (20 words).
     let path = dir.join("ids.npy");
     let mut ids = Vec::new();

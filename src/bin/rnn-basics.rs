@@ -67,6 +67,7 @@ fn run(command: Command) -> rnn_basics::Result<()> {
             let x = file::read_npy(&input)?;
             model
                 .check_input(x.array.shape())
+                .and_then(|()| file::check_output_sizes(&model, x.array.shape()))
                 .map_err(|e| e.in_source(input.display()))?;
             let y = model
                 .forward(x.array.view())

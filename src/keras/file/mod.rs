@@ -52,6 +52,34 @@ use hdf5::H5;
 pub use npy::{NpyInput, read_npy, read_npy_bytes, write_npy_f32};
 pub use write::{keras_bytes, save_keras};
 
+/// The most numbers one layer's output may hold in [`check_output_sizes`]
+/// (4 GiB of `f32`).
+pub const MAX_OUTPUT_NUMBERS: usize = 1 << 30;
+
+/// Checks, before running `model` on an input of shape `input`, that no
+/// layer's output would hold more than [`MAX_OUTPUT_NUMBERS`] numbers: a
+/// small file can ask for a huge product of sizes (a long input times a
+/// wide layer), and that is refused rather than attempted.
+pub fn check_output_sizes(model: &Sequential, input: &[usize]) -> Result<()> {
+    for (shape, name) in model.output_shapes().iter().zip(model.layer_names()) {
+        let numbers = shape
+            .iter()
+            .enumerate()
+            .map(|(axis, d)| d.or_else(|| input.get(axis).copied()).unwrap_or(1))
+            .try_fold(1usize, |a, d| a.checked_mul(d));
+        match numbers {
+            Some(n) if n <= MAX_OUTPUT_NUMBERS => {}
+            _ => {
+                return Err(fail(format!(
+                    "layer {name:?}: its output {} for this input would hold more than {MAX_OUTPUT_NUMBERS} numbers",
+                    show::shape_opt(shape)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// An error about the file being read; the caller adds the file's name.
 pub(crate) fn fail(message: impl std::fmt::Display) -> Error {
     Error::format("", message)

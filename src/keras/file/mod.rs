@@ -31,6 +31,33 @@
 //! assert_eq!(y.shape(), &[4, 2]);
 //! # Ok::<(), rnn_basics::Error>(())
 //! ```
+//!
+//! The whole trip: a model saved by Keras, trained here for one epoch,
+//! saved as `.keras` for Keras to load again (`rnn-basics convert` writes
+//! the same files; `tests/keras_files/converted` holds ones that Keras
+//! loaded and ran):
+//!
+//! ```
+//! use rnn_basics::keras::file;
+//! use rnn_basics::train::{self, Adam, Dataset, FitConfig, Loss, Target};
+//!
+//! let mut model = file::load_model("tests/keras_files/simple_rnn.keras")?;
+//! let x = file::read_npy("tests/keras_files/simple_rnn.input.npy")?.array;
+//! let keras_y = file::read_npy("tests/keras_files/simple_rnn.expected.npy")?.array;
+//! let target = keras_y.mapv(|v| v + 0.5);
+//! let data = Dataset { x: x.view(), target: Target::Values(target.view()), mask: None };
+//! let config = FitConfig { epochs: 1, batch_size: 2, ..FitConfig::default() };
+//! let history = train::fit(&mut model, data, Loss::MeanSquaredError, &mut Adam::new(0.01), &config, |_, _| {})?;
+//! assert_eq!(history.loss.len(), 1);
+//!
+//! let path = std::env::temp_dir().join(format!("trained-{}.keras", std::process::id()));
+//! file::save_keras(&model, &path)?;
+//! let again = file::load_model(&path)?;
+//! assert_eq!(again.forward(x.view())?, model.forward(x.view())?);
+//! assert_ne!(again.forward(x.view())?, keras_y);
+//! # std::fs::remove_file(path).unwrap();
+//! # Ok::<(), rnn_basics::Error>(())
+//! ```
 
 mod archive;
 mod graph;

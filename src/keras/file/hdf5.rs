@@ -156,11 +156,14 @@ impl H5 {
                 )));
             }
         };
-        ArrayD::from_shape_vec(IxDyn(expected), data).map_err(|_| {
+        let array = ArrayD::from_shape_vec(IxDyn(expected), data).map_err(|_| {
             fail(format!(
                 "{what} ({path}): the data does not fill shape {}",
                 show::shape(expected)
             ))
-        })
+        })?;
+        // A weight that is NaN or infinite is a damaged file, not a model.
+        crate::error::check_finite(what, path, &array).map_err(|e| fail(e.to_string()))?;
+        Ok(array)
     }
 }

@@ -1,5 +1,5 @@
-//! Figures for the book, drawn as SVG with plotters: loss curves and
-//! heat maps of hidden states.
+//! Figures for the book, drawn as SVG with plotters: loss curves, heat
+//! maps of hidden states, and gradient norms on a log scale.
 
 use std::path::Path;
 
@@ -112,4 +112,107 @@ pub fn state_maps(path: &Path, panels: &[(&str, &Array2<f32>)]) -> Result<()> {
         Ok(())
     };
     draw().map_err(|e| drawing_error(path, e))
+}
+
+/// Lines of positive numbers against a step count on a log scale, one per
+/// `(label, values)` with a legend: gradient norms against the distance
+/// `T - t` they travelled back, `values[d]` at distance `d`, written to
+/// `path` as SVG.
+///
+/// ```
+/// let path = std::env::temp_dir().join("rnn_basics_gradients_doc.svg");
+/// let fading: Vec<f32> = (0..30).map(|d| 0.7f32.powi(d)).collect();
+/// let growing: Vec<f32> = (0..30).map(|d| 1.1f32.powi(d)).collect();
+/// rnn_basics::plot::gradient_norms(
+///     &path,
+///     "gradient norm against distance",
+///     &[("fading", &fading), ("growing", &growing)],
+/// )?;
+/// # Ok::<(), rnn_basics::Error>(())
+/// ```
+pub fn gradient_norms(path: &Path, title: &str, lines: &[(&str, &[f32])]) -> Result<()> {
+    let all = || lines.iter().flat_map(|(_, values)| values.iter().copied());
+    if lines.is_empty()
+        || lines.iter().any(|(_, values)| values.is_empty())
+        || all().any(|v| !(v.is_finite() && v > 0.0))
+    {
+        return Err(Error::config(
+            "gradient_norms",
+            "needs at least one line, none empty, every value finite and above 0",
+        ));
+    }
+    // Whole powers of ten around the values, for a log scale.
+    let low = 10f32.powf(all().fold(f32::INFINITY, f32::min).log10().floor());
+    let high = 10f32.powf(all().fold(0.0f32, f32::max).log10().ceil());
+    let high = if high > low { high } else { low * 10.0 };
+    let steps = lines.iter().map(|(_, v)| v.len()).max().unwrap_or(1);
+    const COLOURS: [RGBColor; 5] = [
+        RGBColor(31, 119, 180),
+        RGBColor(255, 127, 14),
+        RGBColor(44, 160, 44),
+        RGBColor(214, 39, 40),
+        RGBColor(148, 103, 189),
+    ];
+    let root = SVGBackend::new(path, (640, 400)).into_drawing_area();
+    let draw = || -> std::result::Result<(), Box<dyn std::error::Error + '_>> {
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f32..(steps.max(2) - 1) as f32, (low..high).log_scale())?;
+        chart
+            .configure_mesh()
+            .x_desc("distance T - t (steps)")
+            .y_desc("gradient norm")
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| format!("{y:.0e}"))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()?;
+        for (i, (label, values)) in lines.iter().enumerate() {
+            let colour = COLOURS[i % COLOURS.len()];
+            chart
+                .draw_series(LineSeries::new(
+                    values.iter().enumerate().map(|(d, v)| (d as f32, *v)),
+                    colour.stroke_width(2),
+                ))?
+                .label(*label)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerLeft)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.3))
+            .draw()?;
+        root.present()?;
+        Ok(())
+    };
+    draw().map_err(|e| drawing_error(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gradient_norms_draws_one_line_per_series_and_refuses_zero() {
+        let path = std::env::temp_dir().join("rnn_basics_gradient_norms_test.svg");
+        let (a, b) = ([1.0f32, 0.1, 0.01], [1.0f32, 2.0, 4.0, 8.0]);
+        gradient_norms(&path, "test", &[("a", &a), ("b", &b)]).expect("draws");
+        let svg = std::fs::read_to_string(&path).expect("written");
+        // Each series: its line and its legend sample, in its own colour.
+        assert_eq!(svg.matches("stroke=\"#1F77B4\"").count(), 2, "{svg}");
+        assert_eq!(svg.matches("stroke=\"#FF7F0E\"").count(), 2, "{svg}");
+        assert!(svg.contains(">\na\n</text>") && svg.contains(">\nb\n</text>"));
+        for bad in [0.0f32, -1.0, f32::NAN, f32::INFINITY] {
+            let values = [1.0f32, bad];
+            assert!(gradient_norms(&path, "test", &[("bad", &values)]).is_err());
+        }
+        assert!(gradient_norms(&path, "test", &[]).is_err());
+        assert!(gradient_norms(&path, "test", &[("empty", &[])]).is_err());
+    }
 }

@@ -140,15 +140,23 @@ fn ch12_lesson() -> (Sequential, Array3<f32>) {
     let mut model = Sequential::with_input_shape(&[6, 3]);
     let lstm = Lstm::new(8, 3, &mut rng).expect("a layer");
     model.add(lstm.return_sequences(true)).expect("fits");
-    model.add(Gru::new(4, 8, &mut rng).expect("a layer")).expect("fits");
-    model.add(Dense::new(3, 4, &mut rng).expect("a layer")).expect("fits");
+    model
+        .add(Gru::new(4, 8, &mut rng).expect("a layer"))
+        .expect("fits");
+    model
+        .add(Dense::new(3, 4, &mut rng).expect("a layer"))
+        .expect("fits");
     let x = init::normal(&mut rng, (2, 6, 3));
     (model, x)
 }
 
 fn layer_weights<'a>(names: &[&'static str], weights: Vec<ArrayViewD<'a, f32>>) -> Named {
     assert_eq!(names.len(), weights.len());
-    names.iter().zip(weights).map(|(n, w)| named(n, w)).collect()
+    names
+        .iter()
+        .zip(weights)
+        .map(|(n, w)| named(n, w))
+        .collect()
 }
 
 const RNN: [&str; 3] = ["kernel", "recurrent_kernel", "bias"];
@@ -254,8 +262,7 @@ fn weights_json() -> String {
 
 fn read_json(name: &str) -> Value {
     let path = dir().join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -287,7 +294,10 @@ impl Fixture {
     fn new(chapter: &'static str) -> Fixture {
         let weights = read_json("weights.json")[chapter].clone();
         let keras = read_json("keras.json")[chapter].clone();
-        assert!(keras.is_object(), "keras.json has no {chapter}: run record.py");
+        assert!(
+            keras.is_object(),
+            "keras.json has no {chapter}: run record.py"
+        );
         Fixture {
             chapter,
             weights,
@@ -321,7 +331,10 @@ impl Fixture {
         let theirs = self.keras(name);
         let diff = max_diff(&ours, &theirs);
         let tol = tolerance(self.chapter);
-        println!("{} {name:<24} max |Python - Rust| = {diff:.2e}", self.chapter);
+        println!(
+            "{} {name:<24} max |Python - Rust| = {diff:.2e}",
+            self.chapter
+        );
         assert!(
             diff <= tol,
             "{} {name}: Rust and Keras differ by {diff:e}, more than the {tol:e} \
@@ -392,8 +405,8 @@ fn the_lessons_still_make_the_recorded_weights() {
 fn every_chapter_shows_what_keras_printed() {
     for n in 1..=12 {
         let name = format!("ch{n:02}.txt");
-        let text = std::fs::read_to_string(dir().join(&name))
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let text =
+            std::fs::read_to_string(dir().join(&name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!text.trim().is_empty(), "{name} is empty");
         let chapter = std::fs::read_dir("book/src")
             .expect("book/src")
@@ -541,8 +554,16 @@ fn our_rows(model: &Sequential) -> Vec<(String, String, usize)> {
 }
 
 fn check_summary(f: &mut Fixture, key: &str, model: &Sequential) {
-    assert_eq!(model.name(), f.text_at(key, "name"), "{key}: the model's name");
-    assert_eq!(our_rows(model), keras_rows(f, key), "{key}: the summary's rows");
+    assert_eq!(
+        model.name(),
+        f.text_at(key, "name"),
+        "{key}: the model's name"
+    );
+    assert_eq!(
+        our_rows(model),
+        keras_rows(f, key),
+        "{key}: the summary's rows"
+    );
     assert_eq!(model.param_count() as u64, f.int(&[key, "total_params"]));
     println!("{} {key:<24} summary rows equal", f.chapter);
     f.checked += 1;
@@ -574,7 +595,10 @@ fn ch06_summaries() {
     let layer = SimpleRnn::new(3, 10, &mut rng).expect("a layer");
     c.add(layer.return_sequences(true)).expect("fits");
     check_summary(&mut f, "return_sequences", &c);
-    assert!(f.text("batch_input_shape_error").contains("batch_input_shape"));
+    assert!(
+        f.text("batch_input_shape_error")
+            .contains("batch_input_shape")
+    );
     f.done(3);
 }
 
@@ -584,7 +608,10 @@ fn ch07_return_sequences_and_state() {
     let mut rnn = ch07_lesson();
     f.load(&RNN, rnn.weights_mut());
     let x = train_x();
-    f.check("hidden_state", rnn.clone().call(&x).expect("runs").output.view());
+    f.check(
+        "hidden_state",
+        rnn.clone().call(&x).expect("runs").output.view(),
+    );
     let seqs = rnn.clone().return_sequences(true);
     f.check("hidden_states", seqs.call(&x).expect("runs").output.view());
     let both = rnn.clone().return_sequences(true).return_state(true);
@@ -626,7 +653,12 @@ fn ch09_gru() {
     f.check("last_state", out.states[0].view().into_dyn());
     // The same kernels, the input's bias row, in the original form.
     let cell = gru.cell();
-    let bias = cell.bias().expect("a bias").row(0).insert_axis(Axis(0)).to_owned();
+    let bias = cell
+        .bias()
+        .expect("a bias")
+        .row(0)
+        .insert_axis(Axis(0))
+        .to_owned();
     let v1 = GruCell::from_weights(
         cell.kernel().clone(),
         cell.recurrent_kernel().clone(),
@@ -640,12 +672,22 @@ fn ch09_gru() {
     f.check("reset_before", out.output.view());
     let mut rng = init::rng(0);
     let counts = [
-        ("SimpleRNN", SimpleRnn::new(3, 5, &mut rng).expect("a layer").param_count()),
+        (
+            "SimpleRNN",
+            SimpleRnn::new(3, 5, &mut rng)
+                .expect("a layer")
+                .param_count(),
+        ),
         ("GRU_v1", 81),
         ("GRU", gru.param_count()),
-        ("LSTM", Lstm::new(3, 5, &mut rng).expect("a layer").param_count()),
+        (
+            "LSTM",
+            Lstm::new(3, 5, &mut rng).expect("a layer").param_count(),
+        ),
     ];
-    let v1 = GruCell::new(3, 5, &mut rng).expect("a cell").with_reset_after(false);
+    let v1 = GruCell::new(3, 5, &mut rng)
+        .expect("a cell")
+        .with_reset_after(false);
     assert_eq!(Gru::from_cell(v1).param_count(), 81);
     for (name, count) in counts {
         assert_eq!(count as u64, f.int(&["params", name]), "{name}");
@@ -708,7 +750,11 @@ fn ch10_bidirectional() {
 fn ch11_masks() {
     let mut f = Fixture::new("ch11");
     let x: Array3<f32> = f.w("x").into_dimensionality().expect("3-D");
-    let mask = f.w("mask").mapv(|m| m != 0.0).into_dimensionality().expect("2-D");
+    let mask = f
+        .w("mask")
+        .mapv(|m| m != 0.0)
+        .into_dimensionality()
+        .expect("2-D");
     let tf1 = Tf1Rnn {
         wx: f.w("kernel").into_dimensionality().expect("2-D"),
         wy: f.w("recurrent_kernel").into_dimensionality().expect("2-D"),
@@ -729,7 +775,9 @@ fn ch11_masks() {
     f.check("zero_outputs", out.output.view());
     f.check("zero_states", out.states[0].view().into_dyn());
     // TF1's sequence_length gives what Keras gives with zero_output_for_mask.
-    let (outputs, state) = tf1.dynamic_rnn(x.view(), Some(&[5, 3, 2]), false).expect("runs");
+    let (outputs, state) = tf1
+        .dynamic_rnn(x.view(), Some(&[5, 3, 2]), false)
+        .expect("runs");
     f.check("zero_outputs", outputs.view().into_dyn());
     f.check("zero_states", state.view().into_dyn());
     let out = rnn.call(&x).expect("runs");
@@ -762,9 +810,18 @@ fn ch12_stack() {
     // The lesson's second model: an LSTM that returns no sequence, then a GRU.
     let mut rng = init::rng(0);
     let mut wrong = Sequential::with_input_shape(&[6, 3]);
-    wrong.add(Lstm::new(8, 3, &mut rng).expect("a layer")).expect("fits");
-    assert!(wrong.add(Gru::new(4, 8, &mut rng).expect("a layer")).is_err());
-    assert!(f.text("mistake_error").contains("expected ndim=3, found ndim=2"));
+    wrong
+        .add(Lstm::new(8, 3, &mut rng).expect("a layer"))
+        .expect("fits");
+    assert!(
+        wrong
+            .add(Gru::new(4, 8, &mut rng).expect("a layer"))
+            .is_err()
+    );
+    assert!(
+        f.text("mistake_error")
+            .contains("expected ndim=3, found ndim=2")
+    );
     // The tagger's summary: names counted across the models, as Keras counts.
     let mut tagger = Sequential::with_input_shape(&[6, 3]).named("tagger");
     let forward = SimpleRnn::new(6, 3, &mut rng).expect("a layer");
@@ -775,7 +832,9 @@ fn ch12_stack() {
     let lstm = Lstm::new(5, 12, &mut rng).expect("a layer");
     tagger.add(lstm.return_sequences(true)).expect("fits");
     let dense = Dense::new(4, 5, &mut rng).expect("a layer");
-    tagger.add(dense.with_activation(Activation::Softmax)).expect("fits");
+    tagger
+        .add(dense.with_activation(Activation::Softmax))
+        .expect("fits");
     check_summary(&mut f, "tagger", &tagger);
     f.done(3);
 }

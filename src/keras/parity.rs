@@ -274,7 +274,7 @@ mod tests {
         let worst = compare(&[a.clone(), a.clone()], &[a.clone(), nan]).unwrap();
         assert!(worst.is_nan(), "{worst}");
         assert_eq!(
-            compare(&[a.clone()], &[a.mapv(|v| v + 0.25)]).unwrap(),
+            compare(std::slice::from_ref(&a), &[a.mapv(|v| v + 0.25)]).unwrap(),
             0.25
         );
     }

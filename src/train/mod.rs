@@ -1,5 +1,5 @@
-//! Training: backward passes written by hand, losses, optimizers, and a
-//! training loop.
+//! Training: backward passes written by hand, losses, optimizers, a
+//! training loop, and sampling from what was trained.
 //!
 //! Every layer implements [`Backward`]: a forward pass that keeps what the
 //! backward pass needs (its *tape*), and a backward pass that turns the
@@ -32,6 +32,7 @@ mod loss;
 mod optim;
 #[doc(hidden)]
 pub mod profile;
+mod sample;
 mod sequence;
 
 pub use cells::{CellBackward, GruCache, LstmCache, SimpleRnnCache};
@@ -39,6 +40,7 @@ pub use fit::{Dataset, EpochReport, FitConfig, History, Target, fit};
 pub use layers::{BidirectionalTape, DenseTape, LayerTape, ModelTape, RecurrentTape};
 pub use loss::{Loss, mean_squared_error, softmax_cross_entropy};
 pub use optim::{Adam, Optimizer, Sgd, clip_by_global_norm};
+pub use sample::{sample_with_temperature, softmax_with_temperature};
 pub use sequence::SequenceTape;
 
 use ndarray::{Array2, ArrayD, ArrayViewD};

@@ -8,6 +8,7 @@
 //     cargo run --release --bin lesson16             about a minute
 //     cargo run --release --bin lesson16 -- --long   about seven minutes, better text
 //     cargo run --bin lesson16 -- --short            seconds: the transcript
+//                                                     (also a debug build's default)
 
 use std::path::Path;
 use std::time::Instant;
@@ -39,7 +40,8 @@ struct Mode {
     full: bool,
 }
 
-/// `--short`, `--long`, or neither.
+/// `--short`, `--long`, or neither: the full run in a release build, the
+/// short one in a debug build (where the full run would take many minutes).
 fn mode() -> Result<Mode> {
     let normal = Mode {
         text: 300_000,
@@ -51,7 +53,21 @@ fn mode() -> Result<Mode> {
         sample: 600,
         full: true,
     };
+    let short = Mode {
+        text: 24_000,
+        units: 32,
+        steps: 32,
+        batch_size: 8,
+        epochs: 6,
+        learning_rate: 0.01,
+        sample: 160,
+        full: false,
+    };
     match std::env::args().nth(1).as_deref() {
+        None if cfg!(debug_assertions) => {
+            eprintln!("a debug build: the short run (--release trains the full model)");
+            Ok(short)
+        }
         None => Ok(normal),
         Some("--long") => Ok(Mode {
             units: 256,
@@ -59,16 +75,7 @@ fn mode() -> Result<Mode> {
             learning_rate: 0.003,
             ..normal
         }),
-        Some("--short") => Ok(Mode {
-            text: 24_000,
-            units: 32,
-            steps: 32,
-            batch_size: 8,
-            epochs: 6,
-            learning_rate: 0.01,
-            sample: 160,
-            full: false,
-        }),
+        Some("--short") => Ok(short),
         Some(other) => Err(Error::config(
             "lesson16",
             format!("expected --short, --long or nothing, got {other:?}"),

@@ -1,20 +1,44 @@
-/// Keras's `Dropout`: at inference, which is all this crate runs it for,
-/// it returns its input unchanged. `rate` and `seed` are kept so that a
-/// model read from a Keras file writes the same config back.
+use ndarray::{ArrayD, IxDyn};
+use ndarray_rand::rand::Rng as _;
+
+use crate::init;
+
+/// Keras's `Dropout`: at inference it returns its input unchanged; in
+/// training ([`crate::train::Backward`]) it keeps each input with
+/// probability `1 - rate` and scales what it keeps by `1 / (1 - rate)`
+/// (inverted dropout), so that the expected output is the input.
+///
+/// The mask is seeded: it is drawn from the layer's `seed` (0 when none
+/// was given) and its `step`, so the same seed and step give the same mask
+/// on every machine. [`crate::train::fit`] sets a new step for every
+/// minibatch.
 ///
 /// # Example
 ///
 /// ```
 /// use rnn_basics::layers::Dropout;
 ///
-/// let dropout = Dropout::new(0.25)?;
+/// let dropout = Dropout::new(0.25)?.with_seed(Some(7));
 /// assert_eq!(dropout.rate(), 0.25);
+/// let mask = dropout.mask(&[2, 3]);
+/// // Each entry is 0 (dropped) or 1 / (1 - 0.25) (kept).
+/// assert!(mask.iter().all(|&m| m == 0.0 || m == 1.0 / 0.75));
+/// assert_eq!(mask, dropout.mask(&[2, 3]));
 /// # Ok::<(), rnn_basics::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Dropout {
     rate: f32,
     seed: Option<u64>,
+    step: u64,
+}
+
+/// Two dropouts are the same layer when their configs are: the training
+/// step is not part of it.
+impl PartialEq for Dropout {
+    fn eq(&self, other: &Self) -> bool {
+        self.rate == other.rate && self.seed == other.seed
+    }
 }
 
 impl Dropout {
@@ -26,7 +50,11 @@ impl Dropout {
                 format!("rate: expected a number in [0, 1), got {rate}"),
             ));
         }
-        Ok(Dropout { rate, seed: None })
+        Ok(Dropout {
+            rate,
+            seed: None,
+            step: 0,
+        })
     }
 
     /// The same layer with a seed for its masks in training.
@@ -44,4 +72,43 @@ impl Dropout {
     pub fn seed(&self) -> Option<u64> {
         self.seed
     }
+
+    /// Which mask of the seed's sequence training draws next.
+    pub fn step(&self) -> u64 {
+        self.step
+    }
+
+    /// Sets which mask of the seed's sequence training draws (a new one
+    /// per minibatch, so that the masks differ from update to update).
+    pub fn set_step(&mut self, step: u64) {
+        self.step = step;
+    }
+
+    /// The training mask for an input of `shape`: each entry
+    /// `1 / (1 - rate)` where the input is kept and `0` where it is
+    /// dropped, drawn in row-major order from the seed and the step.
+    ///
+    /// # Shapes
+    ///
+    /// - `shape`: the input's; the mask has the same.
+    pub fn mask(&self, shape: &[usize]) -> ArrayD<f32> {
+        let keep = 1.0 - self.rate;
+        let scale = 1.0 / keep;
+        let mut rng = init::rng(splitmix64(
+            self.seed.unwrap_or(0) ^ splitmix64(self.step.wrapping_add(0x9e37_79b9)),
+        ));
+        ArrayD::from_shape_simple_fn(IxDyn(shape), || {
+            let u: f32 = rng.random();
+            if u < self.rate { 0.0 } else { scale }
+        })
+    }
+}
+
+/// One step of SplitMix64: a well-mixed 64-bit number from another, so that
+/// nearby seeds and steps start unrelated generators.
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }

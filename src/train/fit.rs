@@ -9,7 +9,7 @@ use super::{
     Backward, Loss, Optimizer, clip_by_global_norm, mean_squared_error, softmax_cross_entropy,
 };
 use crate::init;
-use crate::model::Sequential;
+use crate::model::{ModelLayer, Sequential};
 use crate::rnn::CallArgs;
 use crate::{Error, Result, show};
 
@@ -52,7 +52,8 @@ pub struct FitConfig {
     pub batch_size: usize,
     /// Shuffle the examples before every epoch (seeded).
     pub shuffle: bool,
-    /// Seed of the shuffling.
+    /// Seed of the shuffling, and of the masks of the `Dropout` layers
+    /// (with each layer's own seed, when it has one).
     pub seed: u64,
     /// Clip the gradients to this global norm before each update.
     pub clip_norm: Option<f32>,
@@ -157,12 +158,15 @@ pub fn fit(
     let mut rng = init::rng(config.seed);
     let mut order: Vec<usize> = (0..examples).collect();
     let mut history = History::default();
+    let mut update = 0u64;
     for epoch in 1..=config.epochs {
         if config.shuffle {
             order.shuffle(&mut rng);
         }
         let (mut loss_sum, mut correct, mut positions) = (0.0f64, 0usize, 0usize);
         for batch in order.chunks(config.batch_size) {
+            set_dropout_steps(model, config.seed, update);
+            update += 1;
             let xb = x.select(Axis(0), batch);
             let mb = mask.map(|m| m.select(Axis(0), batch));
             let args = CallArgs {
@@ -209,6 +213,17 @@ pub fn fit(
         on_epoch(&report, model);
     }
     Ok(history)
+}
+
+/// Gives every `Dropout` layer its step for this update: one from the fit's
+/// seed, the update's number and the layer's place, so that each update and
+/// each layer draws its own mask, the same on every run.
+fn set_dropout_steps(model: &mut Sequential, seed: u64, update: u64) {
+    for (place, layer) in model.layers_mut().iter_mut().enumerate() {
+        if let ModelLayer::Dropout(d) = layer {
+            d.set_step(seed.rotate_left(32) ^ (update << 16) ^ place as u64);
+        }
+    }
 }
 
 /// How many positions' largest logit is at the label.

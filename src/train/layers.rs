@@ -1,12 +1,16 @@
 //! Backward passes of the layers built on the recurrent ones: the run-time
-//! choice of layer, `Bidirectional`, `Dense`, and `Sequential`.
+//! choice of layer, `Bidirectional`, `Dense`, `Embedding`, `Masking`,
+//! `Dropout`, and `Sequential`.
 
-use ndarray::{Array2, ArrayD, ArrayViewD, Axis, Zip};
+use ndarray::{Array2, ArrayD, ArrayViewD, Axis, Ix2, Ix3, IxDyn, Zip, s};
 
 use super::sequence::SequenceTape;
 use super::{Backward, Gradients, GruCache, LstmCache, SimpleRnnCache, check_gradient};
 use crate::activation::Activation;
-use crate::layers::{Bidirectional, BidirectionalOutput, Dense, MergeMode, RecurrentLayer};
+use crate::layers::{
+    Bidirectional, BidirectionalOutput, Dense, Dropout, Embedding, Masking, MergeMode,
+    RecurrentLayer,
+};
 use crate::model::{ModelLayer, Sequential};
 use crate::rnn::{CallArgs, Recurrent, RnnOutput, reverse_time};
 use crate::{Error, Result, linalg};
@@ -283,12 +287,221 @@ impl Backward for Dense {
     }
 }
 
+/// What `Embedding`'s forward pass keeps: the row of the table each
+/// position read, `(batch, time)`.
+#[derive(Clone, Debug)]
+pub struct EmbeddingTape {
+    rows: Array2<usize>,
+}
+
+impl Backward for Embedding {
+    type Tape = EmbeddingTape;
+    type Output = ArrayD<f32>;
+
+    fn forward_train(
+        &self,
+        x: ArrayViewD<'_, f32>,
+        args: CallArgs<'_>,
+    ) -> Result<(ArrayD<f32>, EmbeddingTape)> {
+        if args.initial_state.is_some() {
+            return Err(Error::config(
+                "Embedding",
+                "an Embedding layer has no state to start from",
+            ));
+        }
+        // `forward` checks the rank and that every id is a row of the table.
+        let out = self.forward(x.view())?;
+        let rows = x
+            .into_dimensionality::<Ix2>()
+            .expect("checked by forward")
+            .mapv(|id| id as usize);
+        Ok((out, EmbeddingTape { rows }))
+    }
+
+    /// The table's gradient is the output's gradient added, row by row,
+    /// into the row each position read: in row-major order of the
+    /// positions, so the sums come out the same bits on every machine.
+    /// Token ids are whole numbers, so the input's gradient is zero.
+    ///
+    /// ```text
+    /// y[b, t] = E[id[b, t]]
+    /// dE[i] = Σ over (b, t) with id[b, t] = i of dy[b, t]
+    /// ```
+    fn backward(
+        &self,
+        tape: &EmbeddingTape,
+        d_outputs: &[ArrayViewD<'_, f32>],
+    ) -> Result<Gradients> {
+        let (batch, time) = tape.rows.dim();
+        let dy = match d_outputs {
+            [d] => check_gradient(
+                "Embedding",
+                "output gradient",
+                d,
+                &[batch, time, self.output_dim()],
+            )?,
+            _ => {
+                return Err(Error::count(
+                    "Embedding",
+                    "output gradients",
+                    1,
+                    d_outputs.len(),
+                ));
+            }
+        };
+        if tape.rows.iter().any(|&r| r >= self.input_dim()) {
+            return Err(Error::config(
+                "Embedding",
+                "this tape was recorded by a layer with a larger table",
+            ));
+        }
+        let dy = dy.into_dimensionality::<Ix3>().expect("shape checked");
+        let mut d_table = Array2::<f32>::zeros((self.input_dim(), self.output_dim()));
+        for ((b, t), &row) in tape.rows.indexed_iter() {
+            let mut target = d_table.row_mut(row);
+            target += &dy.slice(s![b, t, ..]);
+        }
+        Ok(Gradients {
+            weights: vec![d_table.into_dyn()],
+            input: ArrayD::zeros(IxDyn(&[batch, time])),
+            initial_state: Vec::new(),
+        })
+    }
+}
+
+/// What `Masking`'s forward pass keeps: its mask `(batch, time)`.
+#[derive(Clone, Debug)]
+pub struct MaskingTape {
+    mask: Array2<bool>,
+    features: usize,
+}
+
+impl Backward for Masking {
+    type Tape = MaskingTape;
+    type Output = ArrayD<f32>;
+
+    fn forward_train(
+        &self,
+        x: ArrayViewD<'_, f32>,
+        args: CallArgs<'_>,
+    ) -> Result<(ArrayD<f32>, MaskingTape)> {
+        if args.initial_state.is_some() {
+            return Err(Error::config(
+                "Masking",
+                "a Masking layer has no state to start from",
+            ));
+        }
+        let out = self.forward(x.view())?;
+        let mask = self.compute_mask(x.view()).expect("checked by forward");
+        Ok((
+            out,
+            MaskingTape {
+                mask,
+                features: x.shape()[2],
+            },
+        ))
+    }
+
+    /// The forward pass multiplies every step by 1 (kept) or 0 (padding),
+    /// so the backward pass passes the gradient of the kept steps on and
+    /// zeroes the rest.
+    fn backward(&self, tape: &MaskingTape, d_outputs: &[ArrayViewD<'_, f32>]) -> Result<Gradients> {
+        let (batch, time) = tape.mask.dim();
+        let mut dx = match d_outputs {
+            [d] => check_gradient(
+                "Masking",
+                "output gradient",
+                d,
+                &[batch, time, tape.features],
+            )?,
+            _ => {
+                return Err(Error::count(
+                    "Masking",
+                    "output gradients",
+                    1,
+                    d_outputs.len(),
+                ));
+            }
+        };
+        for ((b, t), &keep) in tape.mask.indexed_iter() {
+            if !keep {
+                dx.slice_mut(s![b, t, ..]).fill(0.0);
+            }
+        }
+        Ok(Gradients {
+            weights: Vec::new(),
+            input: dx,
+            initial_state: Vec::new(),
+        })
+    }
+}
+
+/// What `Dropout`'s forward pass keeps: the mask it multiplied by, each
+/// entry `0` or `1 / (1 - rate)`.
+#[derive(Clone, Debug)]
+pub struct DropoutTape {
+    mask: ArrayD<f32>,
+}
+
+impl DropoutTape {
+    /// The mask the forward pass used, shaped like its input.
+    pub fn mask(&self) -> &ArrayD<f32> {
+        &self.mask
+    }
+}
+
+impl Backward for Dropout {
+    type Tape = DropoutTape;
+    type Output = ArrayD<f32>;
+
+    /// In training, dropout is on: `y = x * mask`, with the seeded mask of
+    /// [`Dropout::mask`] for the layer's current step.
+    fn forward_train(
+        &self,
+        x: ArrayViewD<'_, f32>,
+        args: CallArgs<'_>,
+    ) -> Result<(ArrayD<f32>, DropoutTape)> {
+        if args.initial_state.is_some() {
+            return Err(Error::config(
+                "Dropout",
+                "a Dropout layer has no state to start from",
+            ));
+        }
+        let mask = self.mask(x.shape());
+        let out = &x * &mask;
+        Ok((out, DropoutTape { mask }))
+    }
+
+    /// `dx = dy * mask`, with the forward pass's mask.
+    fn backward(&self, tape: &DropoutTape, d_outputs: &[ArrayViewD<'_, f32>]) -> Result<Gradients> {
+        let dy = match d_outputs {
+            [d] => check_gradient("Dropout", "output gradient", d, tape.mask.shape())?,
+            _ => {
+                return Err(Error::count(
+                    "Dropout",
+                    "output gradients",
+                    1,
+                    d_outputs.len(),
+                ));
+            }
+        };
+        Ok(Gradients {
+            weights: Vec::new(),
+            input: dy * &tape.mask,
+            initial_state: Vec::new(),
+        })
+    }
+}
+
 /// The tape of one layer of a model.
 #[derive(Clone, Debug)]
 pub enum LayerTape {
     Recurrent(RecurrentTape),
     Bidirectional(Box<BidirectionalTape<RecurrentTape>>),
     Dense(DenseTape),
+    Embedding(EmbeddingTape),
+    Masking(MaskingTape),
+    Dropout(DropoutTape),
 }
 
 /// What `Sequential`'s forward pass keeps: every layer's tape.
@@ -319,11 +532,17 @@ impl ModelLayer {
                 let (out, tape) = l.forward_train(x, CallArgs::default())?;
                 (out, LayerTape::Dense(tape))
             }
-            ModelLayer::Embedding(_) | ModelLayer::Masking(_) | ModelLayer::Dropout(_) => {
-                return Err(Error::config(
-                    self.type_name(),
-                    "training through this layer is not supported yet; it runs at inference",
-                ));
+            ModelLayer::Embedding(l) => {
+                let (out, tape) = l.forward_train(x, args)?;
+                (out, LayerTape::Embedding(tape))
+            }
+            ModelLayer::Masking(l) => {
+                let (out, tape) = l.forward_train(x, args)?;
+                (out, LayerTape::Masking(tape))
+            }
+            ModelLayer::Dropout(l) => {
+                let (out, tape) = l.forward_train(x, args)?;
+                (out, LayerTape::Dropout(tape))
             }
         })
     }
@@ -335,6 +554,9 @@ impl ModelLayer {
             (ModelLayer::Dense(l) | ModelLayer::TimeDistributed(l), LayerTape::Dense(t)) => {
                 l.backward(t, &[d])
             }
+            (ModelLayer::Embedding(l), LayerTape::Embedding(t)) => l.backward(t, &[d]),
+            (ModelLayer::Masking(l), LayerTape::Masking(t)) => l.backward(t, &[d]),
+            (ModelLayer::Dropout(l), LayerTape::Dropout(t)) => l.backward(t, &[d]),
             _ => Err(Error::config(
                 self.type_name(),
                 "this tape was recorded by another layer",
@@ -347,7 +569,9 @@ impl Backward for Sequential {
     type Tape = ModelTape;
     type Output = ArrayD<f32>;
 
-    /// Runs every layer, passing the mask on while the layers return sequences.
+    /// Runs every layer, passing the mask on while the layers return
+    /// sequences, as inference does: `Embedding(mask_zero)` and `Masking`
+    /// make the mask the layers after them get.
     fn forward_train(
         &self,
         x: ArrayViewD<'_, f32>,
@@ -361,19 +585,18 @@ impl Backward for Sequential {
         }
         self.check_input(x.shape())?;
         let mut h = x.to_owned();
-        let mut mask = args.mask;
+        let mut mask: Option<Array2<bool>> = args.mask.map(|m| m.to_owned());
         let mut tapes = Vec::with_capacity(self.layers().len());
         for layer in self.layers() {
+            let next = layer.output_mask(h.view(), mask.as_ref().map(|m| m.view()));
             let (out, tape) = layer.forward_train(
                 h.view(),
                 CallArgs {
-                    mask,
+                    mask: mask.as_ref().map(|m| m.view()),
                     initial_state: None,
                 },
             )?;
-            if out.ndim() != 3 {
-                mask = None;
-            }
+            mask = next.filter(|_| out.ndim() == 3);
             tapes.push(tape);
             h = out;
         }

@@ -37,7 +37,10 @@ mod sequence;
 
 pub use cells::{CellBackward, GruCache, LstmCache, SimpleRnnCache};
 pub use fit::{Dataset, EpochReport, FitConfig, History, Target, fit};
-pub use layers::{BidirectionalTape, DenseTape, LayerTape, ModelTape, RecurrentTape};
+pub use layers::{
+    BidirectionalTape, DenseTape, DropoutTape, EmbeddingTape, LayerTape, MaskingTape, ModelTape,
+    RecurrentTape,
+};
 pub use loss::{Loss, mean_squared_error, softmax_cross_entropy};
 pub use optim::{Adam, Optimizer, Sgd, clip_by_global_norm};
 pub use sample::{sample_with_temperature, softmax_with_temperature};

@@ -5,8 +5,8 @@
 // that comes next. Then it writes: each character it draws from its own
 // prediction goes back in as the next input.
 //
-//     cargo run --release --bin lesson16             about a minute
-//     cargo run --release --bin lesson16 -- --long   about seven minutes, better text
+//     cargo run --release --bin lesson16             under a minute
+//     cargo run --release --bin lesson16 -- --long   a few minutes, better text
 //     cargo run --bin lesson16 -- --short            seconds: the transcript
 //                                                     (also a debug build's default)
 

@@ -8,10 +8,7 @@ cd "$(dirname "$0")/../.."
 
 fresh=$(mktemp -d)
 trap 'rm -rf "$fresh"' EXIT
-MDBOOK_BUILD__USE_DEFAULT_PREPROCESSORS=false \
-MDBOOK_PREPROCESSOR__GETTEXT__AFTER='[]' \
-MDBOOK_OUTPUT='{"xgettext": {"pot-file": "messages.pot", "granularity": 0}}' \
-  mdbook build book -d "$fresh" >/dev/null 2>&1
+bash book/po/extract.sh "$fresh" >/dev/null 2>&1
 
 status=0
 # The committed template is today's English (the creation date aside).

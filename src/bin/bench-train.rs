@@ -25,12 +25,14 @@
 //! (`RNN_BASICS_THREADS`, `RNN_BASICS_SIMD`) can be checked to compute the
 //! same numbers.
 
-use std::time::{Duration, Instant};
-
 use ndarray::ArrayD;
 use rnn_basics::layers::RecurrentLayer;
 use rnn_basics::prelude::*;
 use rnn_basics::train::{Backward, Gradients, RecurrentTape};
+
+#[path = "../../benches/timing.rs"]
+mod timing;
+use timing::median;
 
 #[path = "../../benches/workloads.rs"]
 #[allow(dead_code)]
@@ -78,29 +80,6 @@ fn digest(grads: &Gradients) -> u64 {
         }
     }
     hash
-}
-
-/// The median time of `call` in seconds, after a warm-up, and the calls a run made.
-fn median(quick: bool, runs: usize, mut call: impl FnMut()) -> (f64, u32) {
-    let started = Instant::now();
-    let mut calls = 0u32;
-    while started.elapsed() < Duration::from_millis(if quick { 100 } else { 300 }) || calls < 3 {
-        call();
-        calls += 1;
-    }
-    let per_call = started.elapsed().as_secs_f64() / calls as f64;
-    let repeat = ((0.02 / per_call).ceil() as u32).max(1);
-    let mut times: Vec<f64> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..repeat {
-                call();
-            }
-            t.elapsed().as_secs_f64() / repeat as f64
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    (times[times.len() / 2], repeat)
 }
 
 fn main() {

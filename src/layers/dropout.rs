@@ -92,21 +92,28 @@ impl Dropout {
     ///
     /// - `shape`: the input's; the mask has the same.
     pub fn mask(&self, shape: &[usize]) -> ArrayD<f32> {
-        let keep = 1.0 - self.rate;
-        let scale = 1.0 / keep;
-        let mut rng = init::rng(splitmix64(
-            self.seed.unwrap_or(0) ^ splitmix64(self.step.wrapping_add(0x9e37_79b9)),
-        ));
-        ArrayD::from_shape_simple_fn(IxDyn(shape), || {
-            let u: f32 = rng.random();
-            if u < self.rate { 0.0 } else { scale }
-        })
+        seeded_mask(self.rate, self.seed.unwrap_or(0), self.step, shape)
     }
+}
+
+/// An inverted-dropout mask of `shape`: each entry `1 / (1 - rate)` (kept)
+/// or `0` (dropped), drawn in row-major order from `seed` and `step`, the
+/// same on every machine. `Dropout` and the recurrent layers' `dropout`
+/// and `recurrent_dropout` draw their masks here.
+pub(crate) fn seeded_mask(rate: f32, seed: u64, step: u64, shape: &[usize]) -> ArrayD<f32> {
+    let scale = 1.0 / (1.0 - rate);
+    let mut rng = init::rng(splitmix64(
+        seed ^ splitmix64(step.wrapping_add(0x9e37_79b9)),
+    ));
+    ArrayD::from_shape_simple_fn(IxDyn(shape), || {
+        let u: f32 = rng.random();
+        if u < rate { 0.0 } else { scale }
+    })
 }
 
 /// One step of SplitMix64: a well-mixed 64-bit number from another, so that
 /// nearby seeds and steps start unrelated generators.
-fn splitmix64(x: u64) -> u64 {
+pub(crate) fn splitmix64(x: u64) -> u64 {
     let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);

@@ -19,6 +19,41 @@ use crate::rnn::{self, CallArgs, Projection, Recurrent, RnnConfig, RnnOutput};
 pub struct Fused<C> {
     cell: C,
     config: RnnConfig,
+    dropout: RecurrentDropout,
+    dropout_step: u64,
+}
+
+/// Keras's `dropout`, `recurrent_dropout` and `seed` of a recurrent layer.
+///
+/// At inference they do nothing. In training ([`crate::train::Backward`])
+/// the layer drops inputs and previous hidden states as Keras does: one
+/// mask per sequence, the same at every step, drawn from the seed (0 when
+/// none was given) and the layer's dropout step, which
+/// [`crate::train::fit`] changes at every update.
+///
+/// ```
+/// use rnn_basics::prelude::*;
+///
+/// let lstm = Lstm::new(8, 3, &mut init::rng(0))?.with_dropout(0.2, 0.3)?;
+/// assert_eq!(lstm.dropout().recurrent_dropout, 0.3);
+/// # Ok::<(), rnn_basics::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RecurrentDropout {
+    /// The fraction of the input's features dropped (`dropout`).
+    pub dropout: f32,
+    /// The fraction of the previous hidden state dropped where it enters
+    /// the recurrent product (`recurrent_dropout`).
+    pub recurrent_dropout: f32,
+    /// The seed of the masks (`seed`).
+    pub seed: Option<u64>,
+}
+
+impl RecurrentDropout {
+    /// Whether training drops anything.
+    pub fn is_active(&self) -> bool {
+        self.dropout > 0.0 || self.recurrent_dropout > 0.0
+    }
 }
 
 /// Keras's `SimpleRNN` layer: [`SimpleRnnCell`] in a fused loop.
@@ -65,7 +100,59 @@ impl<C: Cell> Fused<C> {
         Fused {
             cell,
             config: RnnConfig::default(),
+            dropout: RecurrentDropout::default(),
+            dropout_step: 0,
         }
+    }
+
+    /// The same layer with Keras's `dropout` and `recurrent_dropout`, each
+    /// in `[0, 1)`.
+    pub fn with_dropout(mut self, dropout: f32, recurrent_dropout: f32) -> Result<Self> {
+        self.set_dropout(RecurrentDropout {
+            dropout,
+            recurrent_dropout,
+            seed: self.dropout.seed,
+        })?;
+        Ok(self)
+    }
+
+    /// The same layer with a seed for its dropout masks.
+    pub fn with_dropout_seed(mut self, seed: Option<u64>) -> Self {
+        self.dropout.seed = seed;
+        self
+    }
+
+    /// Its `dropout`, `recurrent_dropout` and `seed`.
+    pub fn dropout(&self) -> RecurrentDropout {
+        self.dropout
+    }
+
+    /// Sets `dropout`, `recurrent_dropout` and `seed`; each rate in `[0, 1)`.
+    pub fn set_dropout(&mut self, dropout: RecurrentDropout) -> Result<()> {
+        for (name, rate) in [
+            ("dropout", dropout.dropout),
+            ("recurrent_dropout", dropout.recurrent_dropout),
+        ] {
+            if !(0.0..1.0).contains(&rate) {
+                return Err(crate::Error::config(
+                    self.cell.layer_name(),
+                    format!("{name}: expected a number in [0, 1), got {rate}"),
+                ));
+            }
+        }
+        self.dropout = dropout;
+        Ok(())
+    }
+
+    /// Which masks of the seed's sequence training draws next.
+    pub fn dropout_step(&self) -> u64 {
+        self.dropout_step
+    }
+
+    /// Sets which masks training draws (a new step per minibatch, so that
+    /// the masks differ from update to update).
+    pub fn set_dropout_step(&mut self, step: u64) {
+        self.dropout_step = step;
     }
 
     /// The cell it runs.

@@ -1,6 +1,6 @@
 use ndarray::{ArrayViewD, ArrayViewMutD};
 
-use super::{Gru, Lstm, SimpleRnn};
+use super::{Gru, Lstm, RecurrentDropout, SimpleRnn};
 use crate::Result;
 use crate::rnn::{CallArgs, Recurrent, RnnConfig, RnnOutput};
 
@@ -49,6 +49,25 @@ macro_rules! each {
             RecurrentLayer::Gru($l) => $body,
         }
     };
+}
+
+impl RecurrentLayer {
+    /// Its `dropout`, `recurrent_dropout` and `seed` (see [`Fused::dropout`]).
+    ///
+    /// [`Fused::dropout`]: super::Fused::dropout
+    pub fn dropout(&self) -> RecurrentDropout {
+        each!(self, l => l.dropout())
+    }
+
+    /// Sets `dropout`, `recurrent_dropout` and `seed`; each rate in `[0, 1)`.
+    pub fn set_dropout(&mut self, dropout: RecurrentDropout) -> Result<()> {
+        each!(self, l => l.set_dropout(dropout))
+    }
+
+    /// Sets which dropout masks training draws next.
+    pub fn set_dropout_step(&mut self, step: u64) {
+        each!(self, l => l.set_dropout_step(step))
+    }
 }
 
 impl Recurrent for RecurrentLayer {

@@ -42,6 +42,13 @@ pub trait CellBackward: Cell {
         None
     }
 
+    /// The cell as one of this crate's three, for the paths that read its
+    /// weights directly (recurrent dropout); `None` for any other cell.
+    #[doc(hidden)]
+    fn keras_cell(&self) -> Option<FastCell<'_>> {
+        None
+    }
+
     /// Backward of `xw = x · kernel + bias`: adds `xᵀ · d_xw` to the kernel's
     /// gradient and the column sums of `d_xw` to the input bias's, and
     /// returns `d_x = d_xw · kernelᵀ`.
@@ -147,6 +154,10 @@ impl CellBackward for SimpleRnnCell {
         Some(FastCell::Simple(self))
     }
 
+    fn keras_cell(&self) -> Option<FastCell<'_>> {
+        Some(FastCell::Simple(self))
+    }
+
     fn recur_cached(&self, xw: ArrayView2<f32>, states: &mut [Array2<f32>]) -> SimpleRnnCache {
         let h_prev = states[0].clone();
         self.recur(xw.to_owned().view_mut(), states, &mut ());
@@ -192,6 +203,10 @@ impl CellBackward for LstmCell {
     type Cache = LstmCache;
 
     fn fast_cell(&self) -> Option<FastCell<'_>> {
+        Some(FastCell::Lstm(self))
+    }
+
+    fn keras_cell(&self) -> Option<FastCell<'_>> {
         Some(FastCell::Lstm(self))
     }
 
@@ -275,6 +290,10 @@ impl CellBackward for GruCell {
     /// `reset_after` only: without it the step-by-step path runs.
     fn fast_cell(&self) -> Option<FastCell<'_>> {
         self.reset_after().then_some(FastCell::Gru(self))
+    }
+
+    fn keras_cell(&self) -> Option<FastCell<'_>> {
+        Some(FastCell::Gru(self))
     }
 
     fn recur_cached(&self, xw: ArrayView2<f32>, states: &mut [Array2<f32>]) -> GruCache {

@@ -52,8 +52,9 @@ pub struct FitConfig {
     pub batch_size: usize,
     /// Shuffle the examples before every epoch (seeded).
     pub shuffle: bool,
-    /// Seed of the shuffling, and of the masks of the `Dropout` layers
-    /// (with each layer's own seed, when it has one).
+    /// Seed of the shuffling, and of the masks of the `Dropout` layers and
+    /// of the recurrent layers' `dropout` and `recurrent_dropout` (with
+    /// each layer's own seed, when it has one).
     pub seed: u64,
     /// Clip the gradients to this global norm before each update.
     pub clip_norm: Option<f32>,
@@ -215,13 +216,23 @@ pub fn fit(
     Ok(history)
 }
 
-/// Gives every `Dropout` layer its step for this update: one from the fit's
-/// seed, the update's number and the layer's place, so that each update and
-/// each layer draws its own mask, the same on every run.
+/// Gives every `Dropout` layer and every recurrent layer with dropout its
+/// step for this update: one from the fit's seed, the update's number and
+/// the layer's place, so that each update and each layer draws its own
+/// masks, the same on every run.
 fn set_dropout_steps(model: &mut Sequential, seed: u64, update: u64) {
     for (place, layer) in model.layers_mut().iter_mut().enumerate() {
-        if let ModelLayer::Dropout(d) = layer {
-            d.set_step(seed.rotate_left(32) ^ (update << 16) ^ place as u64);
+        let step = seed.rotate_left(32) ^ (update << 16) ^ place as u64;
+        match layer {
+            ModelLayer::Dropout(d) => d.set_step(step),
+            ModelLayer::Recurrent(l) => l.set_dropout_step(step),
+            ModelLayer::Bidirectional(l) => {
+                // The backward half draws other masks through its go_backwards.
+                let (forward, backward) = l.layers_mut();
+                forward.set_dropout_step(step);
+                backward.set_dropout_step(step);
+            }
+            _ => {}
         }
     }
 }

@@ -25,6 +25,7 @@
 //! ```
 
 mod cells;
+mod dropped;
 mod fast;
 mod fit;
 mod layers;
@@ -36,6 +37,7 @@ mod sample;
 mod sequence;
 
 pub use cells::{CellBackward, GruCache, LstmCache, SimpleRnnCache};
+pub use dropped::DropoutMasks;
 pub use fit::{Dataset, EpochReport, FitConfig, History, Target, fit};
 pub use layers::{
     BidirectionalTape, DenseTape, DropoutTape, EmbeddingTape, LayerTape, MaskingTape, ModelTape,

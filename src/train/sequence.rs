@@ -1,9 +1,10 @@
 //! Backpropagation through time: the time loop run backward, once for
 //! every cell, with Keras's masks and `go_backwards`.
 
-use ndarray::{Array2, Array3, ArrayD, ArrayViewD, Ix3, s};
+use ndarray::{Array2, Array3, ArrayD, ArrayViewD, Axis, Ix3, s};
 
 use super::cells::CellBackward;
+use super::dropped::{self, DropoutMasks, DroppedTape};
 use super::fast::{self, FastTape};
 use super::{Backward, Gradients, check_gradient};
 use crate::layers::Fused;
@@ -21,6 +22,12 @@ pub struct SequenceTape<K> {
     caches: Vec<K>,
     /// The fast path's tape (then `x` is empty and there are no caches).
     fast: Option<Box<FastTape>>,
+    /// The input dropout mask `(batch, input_dim)` the input was multiplied
+    /// by before the layer ran (`dropout` alone).
+    input_mask: Option<Array2<f32>>,
+    /// The per-gate dropout path's tape (then `x` is empty and there are no
+    /// caches).
+    dropped: Option<Box<DroppedTape>>,
 }
 
 impl<K: super::cells::TapeNumbers> SequenceTape<K> {
@@ -30,7 +37,13 @@ impl<K: super::cells::TapeNumbers> SequenceTape<K> {
         let numbers = self.x.len() + self.caches.iter().map(K::numbers).sum::<usize>();
         let mask = self.mask.as_ref().map_or(0, |m| m.len());
         let fast = self.fast.as_ref().map_or(0, |f| f.bytes());
-        numbers * std::mem::size_of::<f32>() + mask + fast
+        let dropped = self.dropped.as_ref().map_or(0, |d| d.bytes());
+        let input_mask = self.input_mask.as_ref().map_or(0, |m| m.len());
+        numbers * std::mem::size_of::<f32>()
+            + mask
+            + fast
+            + dropped
+            + input_mask * std::mem::size_of::<f32>()
     }
 }
 
@@ -69,6 +82,8 @@ fn forward<C: CellBackward>(
                 config: *config,
                 caches: Vec::new(),
                 fast: Some(Box::new(tape)),
+                input_mask: None,
+                dropped: None,
             },
         ));
     }
@@ -96,6 +111,58 @@ fn forward<C: CellBackward>(
             config: *config,
             caches,
             fast: None,
+            input_mask: None,
+            dropped: None,
+        },
+    ))
+}
+
+/// Runs the layer forward with dropout masks: an input mask shared by the
+/// gates multiplies the input before the ordinary path; per-gate or
+/// recurrent masks take the per-gate path ([`super::dropped`]).
+fn forward_dropped<C: CellBackward>(
+    cell: &C,
+    config: &RnnConfig,
+    layer: &str,
+    x: ArrayViewD<'_, f32>,
+    args: CallArgs<'_>,
+    masks: DropoutMasks,
+) -> Result<(RnnOutput, SequenceTape<C::Cache>)> {
+    let x3 = rnn::check_input(layer, x.view(), cell.input_dim())?;
+    let (batch, time, input_dim) = x3.dim();
+    let gates = cell.gate_width() / cell.units();
+    masks.check(layer, gates, batch, input_dim, cell.units())?;
+    if masks.input_only() {
+        let Some(mask) = masks.input.into_iter().next() else {
+            return forward(cell, config, layer, x, args);
+        };
+        let x_dropped = &x3 * &mask.view().insert_axis(Axis(1));
+        let (output, mut tape) = forward(cell, config, layer, x_dropped.view().into_dyn(), args)?;
+        tape.input_mask = Some(mask);
+        return Ok((output, tape));
+    }
+    let keras_cell = cell.keras_cell().ok_or_else(|| {
+        Error::config(
+            layer,
+            "recurrent dropout needs a SimpleRNN, LSTM or GRU cell",
+        )
+    })?;
+    rnn::check_mask(layer, args.mask, batch, time)?;
+    if let Some(initial) = args.initial_state {
+        crate::cell::check_states(layer, cell.state_count(), cell.units(), batch, initial)?;
+    }
+    let (output, tape) = dropped::forward(keras_cell, config, x3, args, masks);
+    Ok((
+        output,
+        SequenceTape {
+            units: cell.units(),
+            x: Array3::zeros((0, 0, 0)),
+            mask: None,
+            config: *config,
+            caches: Vec::new(),
+            fast: None,
+            input_mask: None,
+            dropped: Some(Box::new(tape)),
         },
     ))
 }
@@ -109,19 +176,20 @@ fn forward<C: CellBackward>(
 /// for a masked example the state was carried over unchanged, so its
 /// gradient passes straight to the previous state, and `g` passes to the
 /// previous output (unless `zero_output_for_mask` made the output zero).
-fn backward<C: CellBackward>(
+fn backward_steps<C: CellBackward>(
     cell: &C,
     layer: &str,
     tape: &SequenceTape<C::Cache>,
     d_outputs: &[ArrayViewD<'_, f32>],
 ) -> Result<Gradients> {
     super::profile::call();
-    let (batch, time, input_dim) = match &tape.fast {
-        Some(fast) => {
+    let (batch, time, input_dim) = match (&tape.fast, &tape.dropped) {
+        (Some(fast), _) => {
             let (batch, time, input, _) = fast.sizes();
             (batch, time, input)
         }
-        None => tape.x.dim(),
+        (None, Some(dropped)) => dropped.sizes(),
+        (None, None) => tape.x.dim(),
     };
     let (units, count) = (cell.units(), cell.state_count());
     if tape.units != units || input_dim != cell.input_dim() {
@@ -163,12 +231,18 @@ fn backward<C: CellBackward>(
         });
     }
 
+    let another_kind = || Error::config(layer, "this tape was recorded by a layer of another kind");
     if let Some(fast) = &tape.fast {
-        let fast_cell = cell.fast_cell().ok_or_else(|| {
-            Error::config(layer, "this tape was recorded by a layer of another kind")
-        })?;
+        let fast_cell = cell.fast_cell().ok_or_else(another_kind)?;
         return Ok(fast::backward(
             fast_cell, &config, fast, &d_output, &d_state,
+        ));
+    }
+    if let Some(dropped) = &tape.dropped {
+        let keras_cell = cell.keras_cell().ok_or_else(another_kind)?;
+        let shapes: Vec<Vec<usize>> = cell.weights().iter().map(|w| w.shape().to_vec()).collect();
+        return Ok(dropped::backward(
+            keras_cell, &config, dropped, &shapes, &d_output, d_state,
         ));
     }
     let mut weights: Vec<ArrayD<f32>> = cell
@@ -241,6 +315,80 @@ fn backward<C: CellBackward>(
     })
 }
 
+/// The backward pass; an input dropped before the layer gets its
+/// gradient through the same mask.
+fn backward<C: CellBackward>(
+    cell: &C,
+    layer: &str,
+    tape: &SequenceTape<C::Cache>,
+    d_outputs: &[ArrayViewD<'_, f32>],
+) -> Result<Gradients> {
+    let mut grads = backward_steps(cell, layer, tape, d_outputs)?;
+    if let Some(mask) = &tape.input_mask {
+        let mut d_x = grads
+            .input
+            .view_mut()
+            .into_dimensionality::<Ix3>()
+            .expect("(batch, time, input_dim)");
+        d_x *= &mask.view().insert_axis(Axis(1));
+    }
+    Ok(grads)
+}
+
+impl<C: CellBackward> Fused<C> {
+    /// The masks [`Backward::forward_train`] draws for a batch of `batch`
+    /// examples at the layer's seed and dropout step, in Keras's structure:
+    /// with `recurrent_dropout`, one input mask and one recurrent mask per
+    /// gate; with `dropout` alone, one input mask that the gates share.
+    ///
+    /// ```
+    /// use rnn_basics::prelude::*;
+    ///
+    /// let lstm = Lstm::new(8, 3, &mut init::rng(0))?.with_dropout(0.2, 0.3)?;
+    /// let masks = lstm.dropout_masks(16);
+    /// assert_eq!((masks.input.len(), masks.recurrent.len()), (4, 4)); // i, f, c, o
+    /// assert_eq!(masks.recurrent[0].dim(), (16, 8));
+    /// # Ok::<(), rnn_basics::Error>(())
+    /// ```
+    pub fn dropout_masks(&self, batch: usize) -> DropoutMasks {
+        let cell = self.cell();
+        DropoutMasks::draw(
+            self.dropout(),
+            self.dropout_step(),
+            self.config().go_backwards,
+            cell.gate_width() / cell.units(),
+            batch,
+            cell.input_dim(),
+            cell.units(),
+        )
+    }
+
+    /// [`Backward::forward_train`] with the dropout masks given instead of
+    /// drawn from the layer's seed and step: to train with masks of one's
+    /// own, or to compare with another framework's masks. The masks are
+    /// used whatever the layer's rates are.
+    ///
+    /// # Shapes
+    ///
+    /// - `masks.input`: `(batch, input_dim)` each; none, one, or one per gate
+    /// - `masks.recurrent`: `(batch, units)` each; none, one, or one per gate
+    pub fn forward_train_with_masks(
+        &self,
+        x: ArrayViewD<'_, f32>,
+        args: CallArgs<'_>,
+        masks: DropoutMasks,
+    ) -> Result<(RnnOutput, SequenceTape<C::Cache>)> {
+        forward_dropped(
+            self.cell(),
+            self.config(),
+            self.cell().layer_name(),
+            x,
+            args,
+            masks,
+        )
+    }
+}
+
 impl<C: CellBackward> Backward for Fused<C> {
     type Tape = SequenceTape<C::Cache>;
     type Output = RnnOutput;
@@ -250,13 +398,26 @@ impl<C: CellBackward> Backward for Fused<C> {
         x: ArrayViewD<'_, f32>,
         args: CallArgs<'_>,
     ) -> Result<(RnnOutput, Self::Tape)> {
-        forward(
-            self.cell(),
-            self.config(),
-            self.cell().layer_name(),
-            x,
-            args,
-        )
+        let rates = self.dropout();
+        if !rates.is_active() {
+            return forward(
+                self.cell(),
+                self.config(),
+                self.cell().layer_name(),
+                x,
+                args,
+            );
+        }
+        let &[batch, ..] = x.shape() else {
+            return Err(Error::shape(
+                self.cell().layer_name(),
+                "input",
+                format!("(batch, time, {})", self.cell().input_dim()),
+                crate::show::shape(x.shape()),
+            ));
+        };
+        let masks = self.dropout_masks(batch);
+        self.forward_train_with_masks(x, args, masks)
     }
 
     fn backward(&self, tape: &Self::Tape, d_outputs: &[ArrayViewD<'_, f32>]) -> Result<Gradients> {

@@ -1,0 +1,458 @@
+//! Training with `dropout` and `recurrent_dropout` on the recurrent layers:
+//! the forward pass and the gradients agree with Keras and TensorFlow given
+//! the same masks (`tests/keras_files/gradients/record_dropout.py`), the
+//! masks are seeded and shaped as Keras shapes them, inference ignores
+//! them, and `fit` trains with them.
+
+use std::path::Path;
+
+use ndarray::{Array2, Array3, ArrayD, Ix1, Ix2, IxDyn};
+use rnn_basics::activation::Activation;
+use rnn_basics::cell::{GruCell, LstmCell, SimpleRnnCell};
+use rnn_basics::layers::{Dense, Fused, RecurrentLayer};
+use rnn_basics::model::Sequential;
+use rnn_basics::prelude::*;
+use rnn_basics::train::{self, Backward, CellBackward, Dataset, DropoutMasks, FitConfig};
+use rnn_basics::train::{Loss, Sgd, Target};
+use serde_json::Value;
+
+fn array(v: &Value) -> ArrayD<f32> {
+    let shape: Vec<usize> = v["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .collect();
+    let data: Vec<f32> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_f64().unwrap() as f32)
+        .collect();
+    ArrayD::from_shape_vec(IxDyn(&shape), data).unwrap()
+}
+
+fn matrices(v: &Value) -> Vec<Array2<f32>> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|m| array(m).into_dimensionality::<Ix2>().unwrap())
+        .collect()
+}
+
+/// Within 1e-5, or 1e-4 of the value: the Keras cases' tolerance.
+fn assert_close(ours: &ArrayD<f32>, theirs: &ArrayD<f32>, what: &str) {
+    assert_eq!(ours.shape(), theirs.shape(), "{what}: shape");
+    for (i, (a, b)) in ours.iter().zip(theirs).enumerate() {
+        let diff = (a - b).abs();
+        assert!(
+            diff <= 1e-5 || diff <= 1e-4 * b.abs(),
+            "{what}[{i}]: ours {a}, Keras's {b}"
+        );
+    }
+}
+
+/// Runs one recorded case through `layer` with the recorded masks.
+fn check_case<C: CellBackward>(layer: Fused<C>, case: &Value) {
+    let name = case["name"].as_str().unwrap();
+    let cfg = &case["layer"];
+    let flag = |k: &str| cfg[k].as_bool().unwrap_or(false);
+    let layer = layer
+        .return_sequences(flag("return_sequences"))
+        .go_backwards(flag("go_backwards"))
+        .with_dropout(
+            cfg["dropout"].as_f64().unwrap() as f32,
+            cfg["recurrent_dropout"].as_f64().unwrap() as f32,
+        )
+        .unwrap();
+    let x = array(&case["input"]);
+    let mask = case.get("mask").map(|m| array(m).mapv(|v| v != 0.0));
+    let mask = mask.map(|m| m.into_dimensionality::<Ix2>().unwrap());
+    let args = CallArgs {
+        mask: mask.as_ref().map(|m| m.view()),
+        initial_state: None,
+    };
+    let masks = DropoutMasks {
+        input: matrices(&case["input_masks"]),
+        recurrent: matrices(&case["recurrent_masks"]),
+    };
+    let (out, tape) = layer
+        .forward_train_with_masks(x.view(), args, masks)
+        .unwrap();
+    assert_close(
+        &out.output,
+        &array(&case["output"]),
+        &format!("{name} output"),
+    );
+    let cot = array(&case["cotangent"]);
+    let grads = layer.backward(&tape, &[cot.view()]).unwrap();
+    let ours = grads.weights.iter().chain(std::iter::once(&grads.input));
+    let theirs = case["gradients"].as_array().unwrap();
+    assert_eq!(theirs.len(), grads.weights.len() + 1, "{name}");
+    for (g, want) in ours.zip(theirs) {
+        let what = format!("{name} gradient of {}", want["name"].as_str().unwrap());
+        assert_close(g, &array(want), &what);
+    }
+}
+
+/// Keras's weights of a case, in `get_weights()` order.
+fn weights(case: &Value) -> (Array2<f32>, Array2<f32>, ArrayD<f32>) {
+    let w: Vec<ArrayD<f32>> = case["weights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(array)
+        .collect();
+    let two = |a: &ArrayD<f32>| a.clone().into_dimensionality::<Ix2>().unwrap();
+    (two(&w[0]), two(&w[1]), w[2].clone())
+}
+
+/// Keras's training forward pass and TensorFlow's gradients of
+/// `Σ output · cotangent` with respect to every weight and the input, for
+/// SimpleRNN, LSTM and GRU (both `reset_after`) with `dropout`,
+/// `recurrent_dropout` or both, masks, and `go_backwards`.
+#[test]
+fn dropout_gradients_match_tensorflow() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/keras_files/gradients/recurrent_dropout.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 7);
+    for case in cases {
+        let (kernel, recurrent, bias) = weights(case);
+        let vector = || Some(bias.clone().into_dimensionality::<Ix1>().unwrap());
+        let (tanh, sigmoid) = (Activation::Tanh, Activation::Sigmoid);
+        match case["layer"]["type"].as_str().unwrap() {
+            "SimpleRNN" => check_case(
+                Fused::from_cell(
+                    SimpleRnnCell::from_weights(kernel, recurrent, vector(), tanh).unwrap(),
+                ),
+                case,
+            ),
+            "LSTM" => check_case(
+                Fused::from_cell(
+                    LstmCell::from_weights(kernel, recurrent, vector(), tanh, sigmoid).unwrap(),
+                ),
+                case,
+            ),
+            _ => {
+                let reset_after = case["layer"]["reset_after"].as_bool().unwrap_or(true);
+                let bias = match bias.ndim() {
+                    1 => bias.insert_axis(ndarray::Axis(0)),
+                    _ => bias,
+                };
+                let bias = bias.into_dimensionality::<Ix2>().unwrap();
+                let cell = GruCell::from_weights(
+                    kernel,
+                    recurrent,
+                    Some(bias),
+                    reset_after,
+                    tanh,
+                    sigmoid,
+                );
+                check_case(Fused::from_cell(cell.unwrap()), case);
+            }
+        }
+    }
+}
+
+fn lstm(dropout: f32, recurrent_dropout: f32) -> Lstm {
+    Lstm::new(5, 3, &mut init::rng(4))
+        .unwrap()
+        .return_sequences(true)
+        .with_dropout(dropout, recurrent_dropout)
+        .unwrap()
+        .with_dropout_seed(Some(11))
+}
+
+fn input() -> Array3<f32> {
+    init::normal(&mut init::rng(5), (4, 6, 3))
+}
+
+fn train_output(layer: &Lstm) -> ArrayD<f32> {
+    let x = input();
+    layer
+        .forward_train(x.view().into_dyn(), CallArgs::default())
+        .unwrap()
+        .0
+        .output
+}
+
+#[test]
+fn inference_ignores_dropout_and_training_applies_it() {
+    let x = input();
+    let plain = lstm(0.0, 0.0);
+    let dropped = lstm(0.3, 0.4);
+    let out = |l: &Lstm| l.call(&x).unwrap().output;
+    assert_eq!(out(&plain), out(&dropped), "inference is the identity");
+    assert_eq!(
+        train_output(&plain),
+        out(&plain),
+        "no rates: training = inference"
+    );
+    assert_ne!(train_output(&dropped), out(&dropped), "training drops");
+    for (d, rd) in [(0.3, 0.0), (0.0, 0.3)] {
+        assert_ne!(train_output(&lstm(d, rd)), out(&plain), "({d}, {rd}) drops");
+    }
+}
+
+#[test]
+fn masks_are_seeded_by_seed_and_step() {
+    let mut layer = lstm(0.3, 0.4);
+    let first = train_output(&layer);
+    assert_eq!(
+        first,
+        train_output(&layer),
+        "same seed and step, same masks"
+    );
+    layer.set_dropout_step(1);
+    let second = train_output(&layer);
+    assert_ne!(first, second, "another step, other masks");
+    layer.set_dropout_step(0);
+    assert_eq!(
+        first,
+        train_output(&layer.clone().with_dropout_seed(Some(11)))
+    );
+    assert_ne!(first, train_output(&layer.with_dropout_seed(Some(12))));
+}
+
+/// Keras's structure: with `recurrent_dropout` every gate drops its own
+/// input features, so a gate's input gradient is zero only where its own
+/// mask is; with `dropout` alone one mask serves every gate, so a dropped
+/// feature's input gradient is zero at every step.
+#[test]
+fn dropout_alone_drops_the_same_features_at_every_step() {
+    let x = input();
+    let layer = lstm(0.5, 0.0);
+    let (out, tape) = layer
+        .forward_train(x.view().into_dyn(), CallArgs::default())
+        .unwrap();
+    let ones = out.output.mapv(|_| 1.0f32);
+    let d_x = layer.backward(&tape, &[ones.view()]).unwrap().input;
+    let (batch, time, features) = (4, 6, 3);
+    let mut dropped = 0;
+    for b in 0..batch {
+        for f in 0..features {
+            let zeros = (0..time).filter(|&t| d_x[[b, t, f]] == 0.0).count();
+            assert!(
+                zeros == 0 || zeros == time,
+                "example {b} feature {f}: {zeros} zero steps"
+            );
+            dropped += usize::from(zeros == time);
+        }
+    }
+    assert!(
+        dropped > 0 && dropped < batch * features,
+        "{dropped} dropped"
+    );
+}
+
+/// Per-gate masks of ones on the per-gate path give what the ordinary path
+/// gives: the same recurrence written twice.
+#[test]
+fn masks_of_ones_give_the_ordinary_gradients() {
+    let x = input();
+    let cells: Vec<(RecurrentLayer, usize)> = vec![
+        (SimpleRnn::new(4, 3, &mut init::rng(1)).unwrap().into(), 1),
+        (Lstm::new(4, 3, &mut init::rng(2)).unwrap().into(), 4),
+        (Gru::new(4, 3, &mut init::rng(3)).unwrap().into(), 3),
+        (
+            Fused::from_cell(
+                GruCell::new(4, 3, &mut init::rng(3))
+                    .unwrap()
+                    .with_reset_after(false),
+            )
+            .into(),
+            3,
+        ),
+    ];
+    let mask = Array2::from_shape_fn((4, 6), |(b, t)| t < 6 - b);
+    for (layer, gates) in cells {
+        let mut layer = layer;
+        layer.config_mut().return_sequences = true;
+        layer.config_mut().go_backwards = gates == 3;
+        let args = CallArgs {
+            mask: Some(mask.view()),
+            initial_state: None,
+        };
+        let ones = |cols: usize| vec![Array2::<f32>::ones((4, cols)); gates];
+        let masks = DropoutMasks {
+            input: ones(3),
+            recurrent: ones(4),
+        };
+        let cot = init::normal(&mut init::rng(9), (4, 6, 4)).into_dyn();
+        let (a, b) = match &layer {
+            RecurrentLayer::SimpleRnn(l) => both(l, x.view().into_dyn(), args, masks, &cot),
+            RecurrentLayer::Lstm(l) => both(l, x.view().into_dyn(), args, masks, &cot),
+            RecurrentLayer::Gru(l) => both(l, x.view().into_dyn(), args, masks, &cot),
+        };
+        for (p, q) in a.iter().zip(&b) {
+            assert_close(p, q, layer.type_name());
+        }
+    }
+}
+
+/// The output, the weights' gradients and the input's, on the ordinary
+/// path and on the per-gate path.
+fn both<C: CellBackward>(
+    layer: &Fused<C>,
+    x: ndarray::ArrayViewD<'_, f32>,
+    args: CallArgs<'_>,
+    masks: DropoutMasks,
+    cot: &ArrayD<f32>,
+) -> (Vec<ArrayD<f32>>, Vec<ArrayD<f32>>) {
+    let run = |out: rnn_basics::rnn::RnnOutput, grads: train::Gradients| {
+        let mut all = vec![out.output];
+        all.extend(grads.weights);
+        all.push(grads.input);
+        all
+    };
+    let (out, tape) = layer.forward_train(x.view(), args).unwrap();
+    let plain = run(out, layer.backward(&tape, &[cot.view()]).unwrap());
+    let (out, tape) = layer.forward_train_with_masks(x, args, masks).unwrap();
+    let gated = run(out, layer.backward(&tape, &[cot.view()]).unwrap());
+    (plain, gated)
+}
+
+#[test]
+fn masks_of_the_wrong_shape_or_count_are_refused() {
+    let x = input();
+    let layer = lstm(0.3, 0.3);
+    let bad = |masks: DropoutMasks| {
+        layer
+            .forward_train_with_masks(x.view().into_dyn(), CallArgs::default(), masks)
+            .unwrap_err()
+            .to_string()
+    };
+    let wrong_shape = bad(DropoutMasks {
+        input: vec![Array2::ones((4, 2))],
+        recurrent: Vec::new(),
+    });
+    assert!(
+        wrong_shape.contains("(4, 3)") && wrong_shape.contains("(4, 2)"),
+        "{wrong_shape}"
+    );
+    let wrong_count = bad(DropoutMasks {
+        input: Vec::new(),
+        recurrent: vec![Array2::ones((4, 5)); 2],
+    });
+    assert!(
+        wrong_count.contains("one per gate (4), got 2"),
+        "{wrong_count}"
+    );
+    let rate = Lstm::new(2, 2, &mut init::rng(0))
+        .unwrap()
+        .with_dropout(0.2, 1.0);
+    let rate = rate.unwrap_err().to_string();
+    assert!(
+        rate.contains("recurrent_dropout") && rate.contains("got 1"),
+        "{rate}"
+    );
+}
+
+/// A model with recurrent dropout trains, gives the same history on every
+/// run, and draws new masks at every update.
+#[test]
+fn fit_trains_with_recurrent_dropout() {
+    let run = || {
+        let mut model = Sequential::with_input_shape(&[6, 3]);
+        let lstm = Lstm::new(8, 3, &mut init::rng(1))
+            .unwrap()
+            .with_dropout(0.2, 0.3)
+            .unwrap();
+        model.add(lstm).unwrap();
+        model
+            .add(Dense::new(2, 8, &mut init::rng(2)).unwrap())
+            .unwrap();
+        let x = init::normal(&mut init::rng(3), (16, 6, 3));
+        let y = x
+            .sum_axis(ndarray::Axis(1))
+            .slice_move(ndarray::s![.., 0..2]);
+        let data = Dataset {
+            x: x.view().into_dyn(),
+            mask: None,
+            target: Target::Values(y.view().into_dyn()),
+        };
+        let config = FitConfig {
+            epochs: 6,
+            batch_size: 4,
+            ..FitConfig::default()
+        };
+        let mut sgd = Sgd::new(0.05);
+        train::fit(
+            &mut model,
+            data,
+            Loss::MeanSquaredError,
+            &mut sgd,
+            &config,
+            |_, _| {},
+        )
+        .unwrap()
+    };
+    let history = run();
+    assert_eq!(history, run(), "seeded: the same on every run");
+    assert!(history.loss[5] < history.loss[0], "{history:?}");
+}
+
+/// The masks drawn for training follow Keras's structure, hold only 0 and
+/// `1 / (1 - rate)`, drop about `rate` of the numbers, and differ between
+/// the two halves of a `Bidirectional` layer (through `go_backwards`).
+#[test]
+fn drawn_masks_have_keras_structure() {
+    let rng = || init::rng(0);
+    let counts = |m: &DropoutMasks| (m.input.len(), m.recurrent.len());
+    let simple = SimpleRnn::new(6, 5, &mut rng()).unwrap();
+    assert_eq!(
+        counts(&simple.with_dropout(0.2, 0.3).unwrap().dropout_masks(2)),
+        (1, 1)
+    );
+    let lstm = Lstm::new(6, 5, &mut rng()).unwrap();
+    assert_eq!(
+        counts(
+            &lstm
+                .clone()
+                .with_dropout(0.2, 0.3)
+                .unwrap()
+                .dropout_masks(2)
+        ),
+        (4, 4)
+    );
+    assert_eq!(
+        counts(
+            &lstm
+                .clone()
+                .with_dropout(0.2, 0.0)
+                .unwrap()
+                .dropout_masks(2)
+        ),
+        (1, 0)
+    );
+    assert_eq!(counts(&lstm.dropout_masks(2)), (0, 0));
+    let gru = Gru::new(6, 5, &mut rng()).unwrap();
+    assert_eq!(
+        counts(&gru.clone().with_dropout(0.0, 0.3).unwrap().dropout_masks(2)),
+        (0, 3)
+    );
+
+    let layer = Lstm::new(100, 50, &mut rng())
+        .unwrap()
+        .with_dropout(0.25, 0.4)
+        .unwrap();
+    let masks = layer.dropout_masks(40);
+    for (list, rate) in [(&masks.input, 0.25f32), (&masks.recurrent, 0.4)] {
+        for (k, m) in list.iter().enumerate() {
+            assert!(m.iter().all(|&v| v == 0.0 || v == 1.0 / (1.0 - rate)));
+            let dropped = m.iter().filter(|&&v| v == 0.0).count() as f32 / m.len() as f32;
+            assert!(
+                (dropped - rate).abs() < 0.05,
+                "gate {k}: {dropped} dropped, rate {rate}"
+            );
+            if k > 0 {
+                assert_ne!(m, &list[0], "gate {k} has its own mask");
+            }
+        }
+    }
+    let backwards = layer.clone().go_backwards(true).dropout_masks(40);
+    assert_ne!(masks.input[0], backwards.input[0]);
+    assert_ne!(masks.recurrent[0], backwards.recurrent[0]);
+}

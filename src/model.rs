@@ -326,6 +326,8 @@ pub struct Sequential {
     layers: Vec<ModelLayer>,
     names: Vec<String>,
     shapes: Vec<Vec<Option<usize>>>,
+    /// A model read from a Functional file: its InputLayer's name.
+    input_layer: Option<String>,
 }
 
 impl Sequential {
@@ -338,6 +340,7 @@ impl Sequential {
             layers: Vec::new(),
             names: Vec::new(),
             shapes: Vec::new(),
+            input_layer: None,
         }
     }
 
@@ -360,6 +363,21 @@ impl Sequential {
     pub fn named(mut self, name: &str) -> Self {
         self.name = name.to_string();
         self
+    }
+
+    /// The same model as one read from a Functional file whose InputLayer
+    /// is named `name`: Keras lists that InputLayer first in the summary
+    /// (the input shape, 0 parameters), which it does not for a Sequential
+    /// model.
+    pub fn with_input_layer(mut self, name: &str) -> Self {
+        self.input_layer = Some(name.to_string());
+        self
+    }
+
+    /// The InputLayer's name of a model read from a Functional file
+    /// (see [`Sequential::with_input_layer`]); `None` for a Sequential model.
+    pub fn input_layer(&self) -> Option<&str> {
+        self.input_layer.as_deref()
     }
 
     /// Appends a layer, checking that it fits the output of the one before.
@@ -547,9 +565,17 @@ impl Sequential {
         Ok(h)
     }
 
-    /// One row per layer: name (type), output shape, parameters.
+    /// One row per row of Keras's summary table: name (type), output shape,
+    /// parameters. A model read from a Functional file starts with its
+    /// InputLayer (the input shape, 0 parameters), as Keras lists it; then
+    /// one row per layer.
     pub fn summary_rows(&self) -> Vec<(String, Vec<Option<usize>>, usize)> {
-        self.layers
+        let input = self
+            .input_layer
+            .iter()
+            .map(|n| (format!("{n} (InputLayer)"), self.input_shape.clone(), 0));
+        let layers = self
+            .layers
             .iter()
             .zip(&self.names)
             .zip(&self.shapes)
@@ -559,8 +585,8 @@ impl Sequential {
                     s.clone(),
                     l.param_count(),
                 )
-            })
-            .collect()
+            });
+        input.chain(layers).collect()
     }
 
     /// Keras's `model.summary()`: the layer table, then the totals with

@@ -100,6 +100,95 @@ fn summary_prints_the_layers_and_keras_total() {
     }
 }
 
+/// A shape as Keras prints it (a Python tuple): `(None, 5, 4)`, `(None,)`.
+fn keras_shape(dims: &[serde_json::Value]) -> String {
+    let dims: Vec<String> = dims
+        .iter()
+        .map(|d| d.as_u64().map_or("None".to_string(), |d| d.to_string()))
+        .collect();
+    match dims.as_slice() {
+        [one] => format!("({one},)"),
+        _ => format!("({})", dims.join(", ")),
+    }
+}
+
+/// The rows of a printed summary table: `[name (type), shape, params]`.
+fn table_rows(text: &str) -> Vec<Vec<String>> {
+    let mut rows: Vec<Vec<String>> = text
+        .lines()
+        .filter(|l| l.starts_with('│'))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('│').collect();
+            cells[1..cells.len() - 1]
+                .iter()
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        rows.first().map(Vec::as_slice),
+        Some(&["Layer (type)", "Output Shape", "Param #"].map(String::from)[..]),
+        "{text}"
+    );
+    rows.remove(0);
+    rows
+}
+
+/// `summary` of every Keras file prints Keras's rows, one per entry of
+/// Keras's `model.layers` as the file's JSON lists them, in order: a
+/// Functional model's InputLayer first (name, input shape, 0), no
+/// InputLayer for a Sequential model; a missing or extra row fails.
+#[test]
+fn summary_of_every_keras_file_prints_keras_rows() {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(data(""))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 25, "only {} cases", cases.len());
+    let mut functional = 0;
+    for json in cases {
+        let case: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        let model = case["file"].as_str().unwrap();
+        let want: Vec<Vec<String>> = case["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                let mut shape = l["output_shape"].as_array().unwrap();
+                // Keras 2 (record_keras2.py) gave an InputLayer's output
+                // shape as a list of one shape; Keras 3 prints the shape.
+                if let [inner] = shape.as_slice()
+                    && let Some(inner) = inner.as_array()
+                {
+                    shape = inner;
+                }
+                vec![
+                    format!(
+                        "{} ({})",
+                        l["name"].as_str().unwrap(),
+                        l["class_name"].as_str().unwrap()
+                    ),
+                    keras_shape(shape),
+                    l["params"].to_string(),
+                ]
+            })
+            .collect();
+        let out = tool(&[Path::new("summary"), &data(model)]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{model}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(table_rows(&text), want, "{model}:\n{text}");
+        functional += usize::from(want[0][0].ends_with(" (InputLayer)"));
+    }
+    assert!(functional >= 5, "only {functional} Functional files");
+}
+
 #[test]
 fn predict_writes_keras_numbers_and_convert_keeps_them() {
     let dir = scratch("predict");

@@ -28,7 +28,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Print the model like Keras's model.summary(): layers, output shapes,
-    /// parameters, then `Total params:`.
+    /// parameters (a Functional model's InputLayer first), then `Total params:`.
     Summary {
         /// A Keras 3 .keras file or a legacy full-model .h5 file.
         model: PathBuf,

@@ -18,6 +18,8 @@ pub(crate) struct ModelSpec {
     pub name: String,
     /// `(batch, ...)`, `None` where unknown.
     pub input_shape: Vec<Option<usize>>,
+    /// A Functional model's InputLayer name (`None` for a Sequential).
+    pub input_layer: Option<String>,
     pub layers: Vec<LayerSpec>,
 }
 
@@ -127,6 +129,7 @@ fn sequential(name: String, layers: &[Value]) -> Result<ModelSpec> {
     Ok(ModelSpec {
         name,
         input_shape,
+        input_layer: None,
         layers: specs,
     })
 }
@@ -339,6 +342,7 @@ fn functional(name: String, inner: Obj<'_>, layers: &[Value]) -> Result<ModelSpe
     Ok(ModelSpec {
         name,
         input_shape,
+        input_layer: Some(input.clone()),
         layers: specs,
     })
 }

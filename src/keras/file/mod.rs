@@ -318,6 +318,9 @@ fn build(
     fetch: impl Fn(usize, &LayerSpec, &[Wanted]) -> Result<Vec<NamedArray>>,
 ) -> Result<Sequential> {
     let mut model = Sequential::new(&spec.input_shape).named(&spec.name);
+    if let Some(input) = &spec.input_layer {
+        model = model.with_input_layer(input);
+    }
     // Every weight is stored in the file, uncompressed: a config that asks
     // for more numbers than the file has bytes is refused before any is read.
     let mut budget = h5.len() / 4;

@@ -456,3 +456,32 @@ fn drawn_masks_have_keras_structure() {
     assert_ne!(masks.input[0], backwards.input[0]);
     assert_ne!(masks.recurrent[0], backwards.recurrent[0]);
 }
+
+/// Keras's `Dropout(0.4)` in training, with the mask it drew read back from
+/// its output: the same mask gives Keras's output here, to the bit, and
+/// TensorFlow's input gradient.
+#[test]
+fn dropout_layer_matches_tensorflow_with_its_mask() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/keras_files/gradients/dropout_layer.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let case = &doc["dropout"];
+    let layer = rnn_basics::layers::Dropout::new(case["rate"].as_f64().unwrap() as f32).unwrap();
+    let x = array(&case["input"]);
+    let mask = array(&case["mask"]);
+    let (y, tape) = layer.forward_train_with_mask(x.view(), mask).unwrap();
+    assert_eq!(y, array(&case["output"]), "Keras's output, to the bit");
+    let cot = array(&case["cotangent"]);
+    let grads = layer.backward(&tape, &[cot.view()]).unwrap();
+    assert_eq!(
+        grads.input,
+        array(&case["input_gradient"]),
+        "TensorFlow's gradient"
+    );
+    let wrong = layer.forward_train_with_mask(x.view(), ArrayD::ones(IxDyn(&[3, 5])));
+    let wrong = wrong.unwrap_err().to_string();
+    assert!(
+        wrong.contains("(3, 5, 4)") && wrong.contains("(3, 5)"),
+        "{wrong}"
+    );
+}

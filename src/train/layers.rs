@@ -450,6 +450,32 @@ impl DropoutTape {
     }
 }
 
+impl Dropout {
+    /// [`Backward::forward_train`] with a mask of one's own instead of the
+    /// seeded one (to compare with another framework's draw): `y = x * mask`.
+    ///
+    /// # Shapes
+    ///
+    /// - `mask`: the input's; each entry `0` or `1 / (1 - rate)` as a
+    ///   Keras mask is, though any numbers are used as they are.
+    pub fn forward_train_with_mask(
+        &self,
+        x: ArrayViewD<'_, f32>,
+        mask: ArrayD<f32>,
+    ) -> Result<(ArrayD<f32>, DropoutTape)> {
+        if mask.shape() != x.shape() {
+            return Err(Error::shape(
+                "Dropout",
+                "mask",
+                crate::show::shape(x.shape()),
+                crate::show::shape(mask.shape()),
+            ));
+        }
+        let out = &x * &mask;
+        Ok((out, DropoutTape { mask }))
+    }
+}
+
 impl Backward for Dropout {
     type Tape = DropoutTape;
     type Output = ArrayD<f32>;

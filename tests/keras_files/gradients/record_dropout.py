@@ -1,6 +1,7 @@
 """Record Keras's training forward pass and TensorFlow's gradients for
-recurrent layers with `dropout` and `recurrent_dropout`, for
-tests/train_dropout.rs (the test does not need TensorFlow).
+recurrent layers with `dropout` and `recurrent_dropout`, and for the
+`Dropout` layer, for tests/train_dropout.rs (the test does not need
+TensorFlow).
 
     python tests/keras_files/gradients/record_dropout.py tests/keras_files/gradients
 
@@ -14,7 +15,12 @@ input mask and one recurrent mask per gate (Keras's implementation 1); with
 `training=True` under a GradientTape, and the gradients of
 sum(output * cotangent) with respect to every weight and the input are
 written with the masks, the weights, the input and the output to
-recurrent_dropout.json. Recorded with keras 3.15.1, tensorflow-cpu 2.21.
+recurrent_dropout.json.
+
+The `Dropout` layer draws its own mask (Keras's, seeded); dropout_layer.json
+holds its input, its training output, the mask read back from the output
+(checked to give the output exactly), and TensorFlow's input gradient.
+Recorded with keras 3.15.1, tensorflow-cpu 2.21.
 """
 import json
 import os
@@ -104,6 +110,23 @@ def record(rng, name, cfg, batch, time, features, mask=None):
     return case
 
 
+def record_dropout_layer(rng, rate):
+    layer = layers.Dropout(rate, seed=7)
+    x = rng.normal(0, 1, (3, 5, 4)).astype(np.float32)
+    cot = rng.normal(0, 1, x.shape).astype(np.float32)
+    xv = tf.Variable(x)
+    with tf.GradientTape() as tape:
+        y = layer(xv, training=True)
+        loss = tf.reduce_sum(y * cot)
+    grad = tape.gradient(loss, xv).numpy()
+    y = y.numpy()
+    scale = np.float32(1.0) / np.float32(1.0 - rate)
+    mask = np.where(y != 0, scale, np.float32(0)).astype(np.float32)
+    assert np.array_equal(x * mask, y), "Keras's output is x times the mask"
+    return {"rate": rate, "input": arr(x), "output": arr(y), "mask": arr(mask),
+            "cotangent": arr(cot), "input_gradient": arr(grad)}
+
+
 def main(out_dir):
     rng = np.random.default_rng(2026_12_03)
     padding = [[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 1, 0, 0, 0]]
@@ -118,6 +141,11 @@ def main(out_dir):
     ]
     doc = {"keras": keras.__version__, "tensorflow": tf.__version__, "cases": cases}
     with open(os.path.join(out_dir, "recurrent_dropout.json"), "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    doc = {"keras": keras.__version__, "tensorflow": tf.__version__,
+           "dropout": record_dropout_layer(rng, 0.4)}
+    with open(os.path.join(out_dir, "dropout_layer.json"), "w") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")
 

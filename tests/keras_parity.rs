@@ -1,7 +1,9 @@
 //! The layers return Keras's own numbers: every reference case in
-//! `tests/keras_cases` (the shared set) and `tests/keras_cases/more`
-//! (more settings, made by the same generator) passes, and the
-//! `keras-parity` binary reports bad files without panicking.
+//! `tests/keras_cases` (the shared set), `tests/keras_cases/more`
+//! (more settings, made by the same generator) and
+//! `tests/keras_cases/layers` (Embedding, Masking, Dropout and
+//! TimeDistributed in Sequential models) passes, and the `keras-parity`
+//! binary reports bad files without panicking.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -41,6 +43,11 @@ fn shared_reference_cases_pass() {
 #[test]
 fn more_reference_cases_pass() {
     check_folder("tests/keras_cases/more", 30);
+}
+
+#[test]
+fn layer_reference_cases_pass() {
+    check_folder("tests/keras_cases/layers", 17);
 }
 
 fn parity_binary() -> PathBuf {
@@ -187,6 +194,91 @@ fn bad_files_get_one_line_naming_the_file_and_exit_2() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// A case of the `layers/` folder, to break.
+fn layers_case(name: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(format!("tests/keras_cases/layers/{name}.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn the_layers_format_refuses_what_it_does_not_say() {
+    let edits: Vec<(&str, Edit, &str)> = vec![
+        (
+            "grad_embedding_mask_zero_simple_rnn",
+            Box::new(|v| {
+                let mut input = v["expected_gradients"][0].clone();
+                input["name"] = "input".into();
+                v["expected_gradients"].as_array_mut().unwrap().push(input);
+            }),
+            "token ids (the first layer is Embedding), which have no gradient",
+        ),
+        (
+            "grad_masking_gru_dense",
+            Box::new(|v| {
+                v["expected_gradients"].as_array_mut().unwrap().pop();
+            }),
+            "the gradient of input is missing",
+        ),
+        (
+            "grad_masking_gru_dense",
+            Box::new(|v| v["expected_gradients"][0]["name"] = "1/bias".into()),
+            "expected_gradients[0]: expected 1/kernel",
+        ),
+        (
+            "masking_gru_dense",
+            Box::new(|v| v["layer"] = v["layer"]["layers"][0].clone()),
+            "Masking is read only as a layer of a Sequential",
+        ),
+        (
+            "embedding_mask_zero_lstm",
+            Box::new(|v| v["layer"]["input_shape"] = serde_json::json!([null, 6, 1])),
+            "expected [batch, time], got 3 sizes",
+        ),
+        (
+            "masking_gru_dense",
+            Box::new(|v| v["layer"]["input_shape"] = serde_json::json!([null, 6])),
+            "expected [batch, time, features], got 2 sizes",
+        ),
+        (
+            "dropout_inference_simple_rnn",
+            Box::new(|v| v["layer"]["layers"][1]["rate"] = 1.0.into()),
+            "layer.layers[1].rate: expected a number in [0, 1), got 1",
+        ),
+        (
+            "masking_minus_one_lstm_sequences",
+            Box::new(|v| v["layer"]["layers"][0]["mask_value"] = "-1".into()),
+            "layer.layers[0].mask_value: expected a number",
+        ),
+        (
+            "embedding_gru_sequences_time_distributed",
+            Box::new(|v| {
+                v["layer"]["layers"][2]["layer"] = serde_json::json!({"type": "GRU", "units": 2})
+            }),
+            "TimeDistributed wraps Dense here, got \"GRU\"",
+        ),
+        (
+            "embedding_mask_zero_lstm",
+            Box::new(|v| v["layer"]["layers"][0]["mask"] = true.into()),
+            "mask",
+        ),
+    ];
+    for (name, edit, needle) in edits {
+        let mut v = layers_case(name);
+        edit(&mut v);
+        let err = Case::parse(&v.to_string(), name)
+            .map(|c| c.name)
+            .expect_err(needle)
+            .to_string();
+        assert!(err.contains(needle), "{name}: expected {needle:?} in {err}");
+    }
+    // Read, but not checkable: an id outside the table.
+    let mut v = layers_case("embedding_mask_zero_lstm");
+    v["input"]["data"][0] = 9.0.into();
+    let case = Case::parse(&v.to_string(), "id").unwrap();
+    let err = check_case(&case).unwrap_err().to_string();
+    assert!(err.contains("expected a token id in 0..9, got 9"), "{err}");
+}
+
 #[test]
 fn every_instruction_set_gives_keras_numbers() {
     // The packed kernels and vectorized gate loops exist for AVX-512, AVX2 and
@@ -195,13 +287,14 @@ fn every_instruction_set_gives_keras_numbers() {
         let out = Command::new(parity_binary())
             .arg("tests/keras_cases")
             .arg("tests/keras_cases/more")
+            .arg("tests/keras_cases/layers")
             .env("RNN_BASICS_SIMD", level)
             .output()
             .expect("keras-parity runs");
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{level}:\n{stdout}");
         assert!(
-            stdout.trim_end().ends_with("63 passed, 0 failed"),
+            stdout.trim_end().ends_with("80 passed, 0 failed"),
             "{level}: {stdout}"
         );
     }

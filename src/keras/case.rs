@@ -47,7 +47,8 @@ pub struct Case {
     pub total_params: Option<usize>,
     /// The weights of `sum(output * cotangent)` for the gradient check.
     pub cotangent: Option<ArrayD<f32>>,
-    /// Gradients with respect to every weight, then `input`.
+    /// Gradients with respect to every weight, then `input` (none for a
+    /// model that reads token ids: its first layer is `Embedding`).
     pub expected_gradients: Option<Vec<NamedArray>>,
 }
 
@@ -152,11 +153,15 @@ impl Case {
                 "expected_gradients and cotangent come together: one is missing",
             ));
         }
+        let weights = named("weights")?;
+        if let Some(grads) = &expected_gradients {
+            gradient_names(grads, &weights, layer.takes_token_ids())?;
+        }
         Ok(Case {
             name: top.string("name")?.to_string(),
             reference: top.opt_string("reference")?.unwrap_or("").to_string(),
             layer,
-            weights: named("weights")?,
+            weights,
             input,
             mask,
             initial_state,
@@ -167,6 +172,56 @@ impl Case {
             expected_gradients,
         })
     }
+}
+
+/// The gradients are named as the weights, in their order, then `input`;
+/// token ids have no gradient, so then there is no `input`.
+fn gradient_names(grads: &[NamedArray], weights: &[NamedArray], token_ids: bool) -> Result<()> {
+    let mut want: Vec<&str> = weights.iter().map(|w| w.name.as_str()).collect();
+    if !token_ids {
+        want.push("input");
+    }
+    for (i, g) in grads.iter().enumerate() {
+        match want.get(i) {
+            Some(name) if *name == g.name => {}
+            Some(name) => {
+                return Err(Error::format(
+                    "",
+                    format!(
+                        "expected_gradients[{i}]: expected {name} (the weights' names in their order, then input), got {}",
+                        g.name
+                    ),
+                ));
+            }
+            None if token_ids && g.name == "input" => {
+                return Err(Error::format(
+                    "",
+                    format!(
+                        "expected_gradients[{i}] (input): the input is token ids (the first layer is Embedding), which have no gradient"
+                    ),
+                ));
+            }
+            None => {
+                return Err(Error::format(
+                    "",
+                    format!(
+                        "expected_gradients[{i}] ({}): more gradients than weights and input",
+                        g.name
+                    ),
+                ));
+            }
+        }
+    }
+    if grads.len() < want.len() {
+        return Err(Error::format(
+            "",
+            format!(
+                "expected_gradients: the gradient of {} is missing",
+                want[grads.len()]
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn matrix(v: &Value, path: &str) -> Result<Array2<f32>> {

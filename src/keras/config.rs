@@ -7,7 +7,9 @@ use super::case::NamedArray;
 use super::json::{self, Obj};
 use crate::activation::Activation;
 use crate::cell::{GruCell, LstmCell, SimpleRnnCell};
-use crate::layers::{Bidirectional, Dense, Fused, MergeMode, RecurrentLayer};
+use crate::layers::{
+    Bidirectional, Dense, Dropout, Embedding, Fused, Masking, MergeMode, RecurrentLayer,
+};
 use crate::model::{ModelLayer, Sequential};
 use crate::rnn::{Recurrent, RnnConfig};
 use crate::{Error, Result, show};
@@ -71,8 +73,30 @@ pub enum LayerConfig {
         layer: RecurrentConfig,
     },
     Dense(DenseConfig),
+    /// `Embedding`: token ids to rows of its table `embeddings`
+    /// `(input_dim, output_dim)`; with `mask_zero`, id 0 makes the mask.
+    /// Only as a layer of a `Sequential`, its first.
+    Embedding {
+        input_dim: usize,
+        output_dim: usize,
+        mask_zero: bool,
+    },
+    /// `Masking`: a step whose features all equal `mask_value` is padding.
+    /// Only as a layer of a `Sequential`.
+    Masking {
+        mask_value: f32,
+    },
+    /// `Dropout`: the identity at inference, which is how the cases call it.
+    /// Only as a layer of a `Sequential`.
+    Dropout {
+        rate: f32,
+    },
+    /// `TimeDistributed(Dense)`: the Dense at every step. Only as a layer
+    /// of a `Sequential`.
+    TimeDistributed(DenseConfig),
     Sequential {
-        /// `(batch, time, features)`, `None` where unknown.
+        /// `(batch, time, features)`, or `(batch, time)` token ids when the
+        /// first layer is `Embedding`; `None` where unknown.
         input_shape: Vec<Option<usize>>,
         layers: Vec<LayerConfig>,
     },
@@ -103,7 +127,48 @@ const RNN_KEYS: &[&str] = &[
 
 impl LayerConfig {
     /// Reads a config; `path` names it in errors (`layer`, `layer.layers[1]`).
+    /// `Embedding`, `Masking`, `Dropout` and `TimeDistributed` are read
+    /// only as layers of a `Sequential`: what they do (a mask for the next
+    /// layer, token ids in) only shows in a stack.
     pub fn from_json(v: &Value, path: &str) -> Result<LayerConfig> {
+        let config = LayerConfig::read(v, path)?;
+        if config.in_sequential_only() {
+            return Err(Error::format(
+                "",
+                format!(
+                    "{path}.type: {} is read only as a layer of a Sequential",
+                    config.type_name()
+                ),
+            ));
+        }
+        Ok(config)
+    }
+
+    /// `Embedding`, `Masking`, `Dropout` or `TimeDistributed`.
+    fn in_sequential_only(&self) -> bool {
+        matches!(
+            self,
+            LayerConfig::Embedding { .. }
+                | LayerConfig::Masking { .. }
+                | LayerConfig::Dropout { .. }
+                | LayerConfig::TimeDistributed(_)
+        )
+    }
+
+    /// Whether the input is token ids (a `Sequential` whose first layer is
+    /// `Embedding`): whole numbers, with no gradient.
+    pub fn takes_token_ids(&self) -> bool {
+        match self {
+            LayerConfig::Sequential { layers, .. } => {
+                matches!(layers.first(), Some(LayerConfig::Embedding { .. }))
+            }
+            LayerConfig::Embedding { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Reads any config, those of the layers only a `Sequential` holds too.
+    fn read(v: &Value, path: &str) -> Result<LayerConfig> {
         let obj = Obj::new(v, path)?;
         let kind = obj.string("type")?;
         match kind {
@@ -132,19 +197,68 @@ impl LayerConfig {
                     layer: recurrent(inner, inner_kind)?,
                 })
             }
-            "Dense" => {
-                obj.only_keys(&["type", "units", "activation", "use_bias"])?;
-                Ok(LayerConfig::Dense(DenseConfig {
-                    units: obj.positive("units")?,
-                    activation: activation(obj, "activation", "linear", "Dense")?,
-                    use_bias: obj.flag("use_bias", true)?,
-                }))
+            "Dense" => Ok(LayerConfig::Dense(dense(obj)?)),
+            "Embedding" => {
+                obj.only_keys(&["type", "input_dim", "output_dim", "mask_zero"])?;
+                Ok(LayerConfig::Embedding {
+                    input_dim: obj.positive("input_dim")?,
+                    output_dim: obj.positive("output_dim")?,
+                    mask_zero: obj.flag("mask_zero", false)?,
+                })
+            }
+            "Masking" => {
+                obj.only_keys(&["type", "mask_value"])?;
+                Ok(LayerConfig::Masking {
+                    mask_value: number(obj, path, "mask_value", Some(0.0))?,
+                })
+            }
+            "Dropout" => {
+                obj.only_keys(&["type", "rate"])?;
+                let rate = number(obj, path, "rate", None)?;
+                if !(0.0..1.0).contains(&rate) {
+                    return Err(Error::format(
+                        "",
+                        format!("{path}.rate: expected a number in [0, 1), got {rate}"),
+                    ));
+                }
+                Ok(LayerConfig::Dropout { rate })
+            }
+            "TimeDistributed" => {
+                obj.only_keys(&["type", "layer"])?;
+                let inner_path = format!("{path}.layer");
+                let inner = Obj::new(obj.required("layer")?, &inner_path)?;
+                let inner_kind = inner.string("type")?;
+                if inner_kind != "Dense" {
+                    return Err(Error::format(
+                        "",
+                        format!(
+                            "{inner_path}.type: TimeDistributed wraps Dense here, got {inner_kind:?}"
+                        ),
+                    ));
+                }
+                Ok(LayerConfig::TimeDistributed(dense(inner)?))
             }
             "Sequential" => {
                 obj.only_keys(&["type", "input_shape", "layers"])?;
                 let shape_path = format!("{path}.input_shape");
                 let input_shape = json::shape(obj.required("input_shape")?, &shape_path, true)?;
-                if input_shape.len() != 3 {
+                let layers = obj
+                    .list("layers")?
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| LayerConfig::read(l, &format!("{path}.layers[{i}]")))
+                    .collect::<Result<Vec<_>>>()?;
+                if matches!(layers.first(), Some(LayerConfig::Embedding { .. })) {
+                    if input_shape.len() != 2 {
+                        return Err(Error::format(
+                            "",
+                            format!(
+                                "{shape_path}: a model that starts with Embedding reads token ids: expected [batch, time], got {} sizes",
+                                input_shape.len()
+                            ),
+                        ));
+                    }
+                } else if input_shape.len() != 3 {
                     return Err(Error::format(
                         "",
                         format!(
@@ -152,19 +266,12 @@ impl LayerConfig {
                             input_shape.len()
                         ),
                     ));
-                }
-                if input_shape[2].is_none_or(|f| f == 0) {
+                } else if input_shape[2].is_none_or(|f| f == 0) {
                     return Err(Error::format(
                         "",
                         format!("{shape_path}: the feature size must be a positive integer"),
                     ));
                 }
-                let layers = obj
-                    .list("layers")?
-                    .iter()
-                    .enumerate()
-                    .map(|(i, l)| LayerConfig::from_json(l, &format!("{path}.layers[{i}]")))
-                    .collect::<Result<Vec<_>>>()?;
                 if let Some(i) = layers
                     .iter()
                     .position(|l| matches!(l, LayerConfig::Sequential { .. }))
@@ -184,7 +291,7 @@ impl LayerConfig {
             other => Err(Error::format(
                 "",
                 format!(
-                    "{path}.type: unknown layer type {other:?}; expected SimpleRNN, LSTM, GRU, Bidirectional, Dense or Sequential"
+                    "{path}.type: unknown layer type {other:?}; expected SimpleRNN, LSTM, GRU, Bidirectional, Dense, Sequential, or inside a Sequential Embedding, Masking, Dropout or TimeDistributed"
                 ),
             )),
         }
@@ -196,6 +303,10 @@ impl LayerConfig {
             LayerConfig::Recurrent(r) => r.kind.keras_name(),
             LayerConfig::Bidirectional { .. } => "Bidirectional",
             LayerConfig::Dense(_) => "Dense",
+            LayerConfig::Embedding { .. } => "Embedding",
+            LayerConfig::Masking { .. } => "Masking",
+            LayerConfig::Dropout { .. } => "Dropout",
+            LayerConfig::TimeDistributed(_) => "TimeDistributed",
             LayerConfig::Sequential { .. } => "Sequential",
         }
     }
@@ -226,14 +337,7 @@ impl LayerConfig {
                     *merge_mode,
                 )?))
             }
-            LayerConfig::Dense(d) => {
-                let kernel = w.matrix(prefix, "kernel", [input_dim, d.units])?;
-                let bias = d
-                    .use_bias
-                    .then(|| w.vector(prefix, "bias", d.units))
-                    .transpose()?;
-                KerasLayer::Dense(Dense::from_weights(kernel, bias, d.activation)?)
-            }
+            LayerConfig::Dense(d) => KerasLayer::Dense(d.build(input_dim, w, prefix)?),
             LayerConfig::Sequential {
                 input_shape,
                 layers,
@@ -244,21 +348,95 @@ impl LayerConfig {
                         Some(Some(f)) => *f,
                         _ => 0,
                     };
-                    let layer = config.build_from(features, w, &format!("{prefix}{i}/"))?;
-                    let layer: ModelLayer = match layer {
-                        KerasLayer::Recurrent(l) => l.into(),
-                        KerasLayer::Bidirectional(l) => ModelLayer::Bidirectional(l),
-                        KerasLayer::Dense(l) => l.into(),
-                        KerasLayer::Sequential(_) => {
-                            unreachable!("refused when the config was read")
-                        }
-                    };
+                    let layer = config.build_model_layer(features, w, &format!("{prefix}{i}/"))?;
                     model.add(layer)?;
                 }
                 KerasLayer::Sequential(model)
             }
+            other => {
+                return Err(Error::format(
+                    "",
+                    format!(
+                        "{} is built only as a layer of a Sequential",
+                        other.type_name()
+                    ),
+                ));
+            }
         })
     }
+
+    /// Builds one layer of a `Sequential` for `input_dim` features.
+    fn build_model_layer(
+        &self,
+        input_dim: usize,
+        w: &mut Weights<'_>,
+        prefix: &str,
+    ) -> Result<ModelLayer> {
+        Ok(match self {
+            LayerConfig::Embedding {
+                input_dim: ids,
+                output_dim,
+                mask_zero,
+            } => {
+                let table = w.matrix(prefix, "embeddings", [*ids, *output_dim])?;
+                ModelLayer::Embedding(Embedding::from_weights(table, *mask_zero)?)
+            }
+            LayerConfig::Masking { mask_value } => ModelLayer::Masking(Masking::new(*mask_value)),
+            LayerConfig::Dropout { rate } => ModelLayer::Dropout(Dropout::new(*rate)?),
+            LayerConfig::TimeDistributed(d) => {
+                ModelLayer::TimeDistributed(d.build(input_dim, w, prefix)?)
+            }
+            LayerConfig::Sequential { .. } => {
+                unreachable!("refused when the config was read")
+            }
+            other => match other.build_from(input_dim, w, prefix)? {
+                KerasLayer::Recurrent(l) => l.into(),
+                KerasLayer::Bidirectional(l) => ModelLayer::Bidirectional(l),
+                KerasLayer::Dense(l) => l.into(),
+                KerasLayer::Sequential(_) => unreachable!("refused when the config was read"),
+            },
+        })
+    }
+}
+
+impl DenseConfig {
+    /// Builds the layer from `kernel` and (with `use_bias`) `bias`.
+    fn build(&self, input_dim: usize, w: &mut Weights<'_>, prefix: &str) -> Result<Dense> {
+        let kernel = w.matrix(prefix, "kernel", [input_dim, self.units])?;
+        let bias = self
+            .use_bias
+            .then(|| w.vector(prefix, "bias", self.units))
+            .transpose()?;
+        Dense::from_weights(kernel, bias, self.activation)
+    }
+}
+
+fn dense(obj: Obj<'_>) -> Result<DenseConfig> {
+    obj.only_keys(&["type", "units", "activation", "use_bias"])?;
+    Ok(DenseConfig {
+        units: obj.positive("units")?,
+        activation: activation(obj, "activation", "linear", "Dense")?,
+        use_bias: obj.flag("use_bias", true)?,
+    })
+}
+
+/// A finite number that fits an `f32`; `default` when absent (required
+/// when `None`).
+fn number(obj: Obj<'_>, path: &str, key: &str, default: Option<f32>) -> Result<f32> {
+    let v = match (obj.get(key), default) {
+        (None, Some(d)) => return Ok(d),
+        (None, None) => obj.required(key)?,
+        (Some(v), _) => v,
+    };
+    v.as_f64()
+        .map(|x| x as f32)
+        .filter(|x| x.is_finite())
+        .ok_or_else(|| {
+            Error::format(
+                "",
+                format!("{path}.{key}: expected a number, got {}", json::describe(v)),
+            )
+        })
 }
 
 fn activation(obj: Obj<'_>, key: &str, default: &str, layer: &str) -> Result<Activation> {

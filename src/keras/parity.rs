@@ -1,9 +1,13 @@
 //! Checking a reference case: build the layer, call it, compare.
 
+use std::borrow::Cow;
+
 use ndarray::ArrayD;
 
 use super::case::{Case, NamedArray};
 use super::config::{KerasLayer, LayerConfig};
+use crate::layers::Dropout;
+use crate::model::{ModelLayer, Sequential};
 use crate::rnn::{CallArgs, Recurrent};
 use crate::train::Backward;
 use crate::{Error, Result, show};
@@ -107,7 +111,8 @@ pub fn check_case(case: &Case) -> Result<Outcome> {
     })
 }
 
-/// The gradients of `sum(output * cotangent)`: every weight, then the input.
+/// The gradients of `sum(output * cotangent)`: every weight, then the
+/// input (none when the input is token ids).
 fn gradients(
     layer: &KerasLayer,
     case: &Case,
@@ -120,12 +125,34 @@ fn gradients(
         KerasLayer::Recurrent(l) => l.backward(&l.forward_train(x, args)?.1, &d)?,
         KerasLayer::Bidirectional(l) => l.backward(&l.forward_train(x, args)?.1, &d)?,
         KerasLayer::Dense(l) => l.backward(&l.forward_train(x, args)?.1, &d)?,
-        KerasLayer::Sequential(m) => m.backward(&m.forward_train(x, args)?.1, &d)?,
+        KerasLayer::Sequential(m) => {
+            let m = at_inference(m)?;
+            m.backward(&m.forward_train(x, args)?.1, &d)?
+        }
     };
-    Ok(g.weights
-        .into_iter()
-        .chain(std::iter::once(g.input))
-        .collect())
+    // Token ids are whole numbers: Keras has no gradient for them (ours is zero).
+    let input = (!case.layer.takes_token_ids()).then_some(g.input);
+    Ok(g.weights.into_iter().chain(input).collect())
+}
+
+/// The model as Keras's tape recorded it: an inference call (`training`
+/// not set), where `Dropout` is the identity. Our training pass would drop
+/// inputs; a `Dropout` of rate 0 keeps every one, scaled by 1.
+fn at_inference(model: &Sequential) -> Result<Cow<'_, Sequential>> {
+    if !model
+        .layers()
+        .iter()
+        .any(|l| matches!(l, ModelLayer::Dropout(_)))
+    {
+        return Ok(Cow::Borrowed(model));
+    }
+    let mut model = model.clone();
+    for layer in model.layers_mut() {
+        if let ModelLayer::Dropout(_) = layer {
+            *layer = ModelLayer::Dropout(Dropout::new(0.0)?);
+        }
+    }
+    Ok(Cow::Owned(model))
 }
 
 /// Compares gradients: each number within [`GRADIENT_TOLERANCE`] relative
@@ -182,7 +209,7 @@ fn no_call_args(case: &Case, layer: &str) -> Result<()> {
 }
 
 /// Compares Keras's summary rows and total with the model's.
-fn summary_mismatch(case: &Case, model: &crate::model::Sequential) -> Option<String> {
+fn summary_mismatch(case: &Case, model: &Sequential) -> Option<String> {
     let ours = model.summary_rows();
     if let Some(rows) = &case.summary {
         if rows.len() != ours.len() {

@@ -192,3 +192,60 @@ fn the_writer_writes_the_files_keras_was_checked_on() {
         );
     }
 }
+
+/// Each recurrent layer's `dropout`, `recurrent_dropout` and `seed`, in the
+/// model's order (a Bidirectional's two halves one after the other).
+fn dropout_rates(model: &rnn_basics::model::Sequential) -> Vec<(f32, f32, Option<u64>)> {
+    use rnn_basics::model::ModelLayer;
+    let rates = |l: &rnn_basics::layers::RecurrentLayer| {
+        let d = l.dropout();
+        (d.dropout, d.recurrent_dropout, d.seed)
+    };
+    let mut out = Vec::new();
+    for layer in model.layers() {
+        match layer {
+            ModelLayer::Recurrent(l) => out.push(rates(l)),
+            ModelLayer::Bidirectional(b) => {
+                out.push(rates(b.forward_layer()));
+                out.push(rates(b.backward_layer()));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A recurrent layer's dropout options come from the file, train as Keras
+/// trains (dropout on, so training differs from inference) and go back into
+/// the files the writer writes.
+#[test]
+fn recurrent_dropout_options_are_read_trained_and_written() {
+    use rnn_basics::rnn::CallArgs;
+    use rnn_basics::train::Backward;
+    let want = [
+        ("dropout_layers", vec![(0.2, 0.1, None), (0.1, 0.2, None)]),
+        (
+            "bidirectional_dropout",
+            vec![(0.2, 0.3, Some(4)), (0.2, 0.3, Some(4)), (0.1, 0.15, None)],
+        ),
+    ];
+    for (name, rates) in want {
+        let model = file::load_model(dir().join(format!("{name}.keras"))).unwrap();
+        assert_eq!(dropout_rates(&model), rates, "{name}");
+        let x = file::read_npy(dir().join(format!("{name}.input.npy")))
+            .unwrap()
+            .array;
+        let (trained, _) = model.forward_train(x.view(), CallArgs::default()).unwrap();
+        assert_ne!(
+            trained,
+            model.forward(x.view()).unwrap(),
+            "{name}: dropout in training"
+        );
+        let path =
+            std::env::temp_dir().join(format!("dropout-{}-{name}.keras", std::process::id()));
+        file::save_keras(&model, &path).unwrap();
+        let again = file::load_model(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(dropout_rates(&again), rates, "{name} written and read back");
+    }
+}

@@ -180,6 +180,13 @@ def record(out):
                                    L.Dropout(0.25), L.Dense(2)]),
          floats(10, 3, 6, 3), "Dropout -> LSTM(dropout, recurrent_dropout) -> Dropout -> GRU(dropout) -> Dropout -> Dense; identity at inference",
          seed=10)
+    case(out, "bidirectional_dropout",
+         lambda: keras.Sequential([keras.Input(shape=(5, 3)),
+                                   L.Bidirectional(L.GRU(3, dropout=0.2, recurrent_dropout=0.3, seed=4,
+                                                         return_sequences=True), merge_mode="sum"),
+                                   L.SimpleRNN(2, dropout=0.1, recurrent_dropout=0.15, seed=9), L.Dense(2)]),
+         floats(15, 3, 5, 3), "Bidirectional(GRU(3, dropout, recurrent_dropout, seed), sum) -> SimpleRNN(2, dropout, recurrent_dropout) -> Dense(2); identity at inference",
+         seed=15)
     case(out, "time_distributed_dense",
          lambda: keras.Sequential([keras.Input(shape=(4, 3)), L.SimpleRNN(5, return_sequences=True),
                                    L.TimeDistributed(L.Dense(3, activation="relu")), L.Dense(2)]),

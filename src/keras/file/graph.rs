@@ -9,7 +9,7 @@ use crate::Result;
 use crate::activation::Activation;
 use crate::keras::json::{Obj, describe};
 use crate::keras::{DenseConfig, RecurrentConfig, RecurrentKind};
-use crate::layers::MergeMode;
+use crate::layers::{MergeMode, RecurrentDropout};
 use crate::rnn::RnnConfig;
 
 /// A model as a chain of layers, with the input shape it was built for.
@@ -29,6 +29,9 @@ pub(crate) struct LayerSpec {
     pub name: String,
     pub class: String,
     pub kind: SpecKind,
+    /// A recurrent layer's (or a Bidirectional's wrapped layer's)
+    /// `dropout`, `recurrent_dropout` and `seed`; none for other layers.
+    pub dropout: RecurrentDropout,
 }
 
 #[derive(Clone, Debug)]
@@ -421,8 +424,12 @@ fn activation(
 
 fn layer_spec(class: &str, config: Obj<'_>, name: String) -> Result<LayerSpec> {
     check_dtype(config, &name, class)?;
+    let mut dropout = RecurrentDropout::default();
     let kind = match class {
-        "SimpleRNN" | "LSTM" | "GRU" => SpecKind::Recurrent(recurrent(class, config, &name)?),
+        "SimpleRNN" | "LSTM" | "GRU" => {
+            dropout = recurrent_dropout(config, &name, class)?;
+            SpecKind::Recurrent(recurrent(class, config, &name)?)
+        }
         "Bidirectional" => {
             let merge = match config.get("merge_mode") {
                 None if config.has("merge_mode") => None,
@@ -451,6 +458,7 @@ fn layer_spec(class: &str, config: Obj<'_>, name: String) -> Result<LayerSpec> {
                 )));
             }
             let layer = recurrent(inner_class, inner, &inner_name)?;
+            dropout = recurrent_dropout(inner, &inner_name, inner_class)?;
             if let Some(back) = config.get("backward_layer") {
                 let (back_class, back_config, back_name) = class_and_config(back, 0)?;
                 let back_path = layer_path(&back_name, back_class);
@@ -458,7 +466,8 @@ fn layer_spec(class: &str, config: Obj<'_>, name: String) -> Result<LayerSpec> {
                 let mut back = recurrent(back_class, back_config, &back_name)?;
                 back.rnn.go_backwards = !back.rnn.go_backwards;
                 back.rnn.zero_output_for_mask = layer.rnn.zero_output_for_mask;
-                if back_class != inner_class || back != layer {
+                let back_dropout = recurrent_dropout(back_config, &back_name, back_class)?;
+                if back_class != inner_class || back != layer || back_dropout != dropout {
                     return Err(fail(format!(
                         "layer {name:?} (Bidirectional): a backward layer configured apart from the forward one ({back_name:?}) is not supported"
                     )));
@@ -524,6 +533,16 @@ fn layer_spec(class: &str, config: Obj<'_>, name: String) -> Result<LayerSpec> {
         name,
         class: class.to_string(),
         kind,
+        dropout,
+    })
+}
+
+/// A recurrent layer's `dropout`, `recurrent_dropout` and `seed`.
+fn recurrent_dropout(config: Obj<'_>, name: &str, class: &str) -> Result<RecurrentDropout> {
+    Ok(RecurrentDropout {
+        dropout: rate(config, "dropout", name, class)?,
+        recurrent_dropout: rate(config, "recurrent_dropout", name, class)?,
+        seed: config.get("seed").and_then(Value::as_u64),
     })
 }
 
@@ -552,8 +571,6 @@ fn recurrent(class: &str, config: Obj<'_>, name: &str) -> Result<RecurrentConfig
     for key in ["stateful", "time_major", "return_state"] {
         check_off(config, name, class, key)?;
     }
-    rate(config, "dropout", name, class)?;
-    rate(config, "recurrent_dropout", name, class)?;
     let o = config;
     let act = activation(config, "activation", "tanh", name, class)?;
     let recurrent_activation = if kind == RecurrentKind::SimpleRnn {

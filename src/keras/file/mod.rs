@@ -369,15 +369,26 @@ fn build_layer(layer: &LayerSpec, features: usize, arrays: Vec<NamedArray>) -> R
         |config: LayerConfig| -> Result<KerasLayer> { config.build(features, &arrays) };
     Ok(match &layer.kind {
         SpecKind::Recurrent(r) => match via_config(LayerConfig::Recurrent(r.clone()))? {
-            KerasLayer::Recurrent(l) => ModelLayer::Recurrent(l),
+            KerasLayer::Recurrent(mut l) => {
+                l.set_dropout(layer.dropout)?;
+                ModelLayer::Recurrent(l)
+            }
             _ => unreachable!("a recurrent config builds a recurrent layer"),
         },
-        SpecKind::Bidirectional { merge_mode, layer } => {
+        SpecKind::Bidirectional {
+            merge_mode,
+            layer: wrapped,
+        } => {
             match via_config(LayerConfig::Bidirectional {
                 merge_mode: *merge_mode,
-                layer: layer.clone(),
+                layer: wrapped.clone(),
             })? {
-                KerasLayer::Bidirectional(l) => ModelLayer::Bidirectional(l),
+                KerasLayer::Bidirectional(mut l) => {
+                    let (forward, backward) = l.layers_mut();
+                    forward.set_dropout(layer.dropout)?;
+                    backward.set_dropout(layer.dropout)?;
+                    ModelLayer::Bidirectional(l)
+                }
                 _ => unreachable!("a Bidirectional config builds a Bidirectional"),
             }
         }

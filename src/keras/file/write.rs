@@ -82,6 +82,16 @@ fn wrap(class: &str, config: Value, input_shape: Option<&[Option<usize>]>) -> Va
     v
 }
 
+/// A rate as the number its `f32` was written from (`0.2`, not
+/// `0.20000000298023224`).
+fn rate_json(rate: f32) -> Value {
+    json!(
+        rate.to_string()
+            .parse::<f64>()
+            .expect("a float's own digits")
+    )
+}
+
 fn recurrent_config(l: &RecurrentLayer, name: &str) -> Value {
     let rnn = l.config();
     let mut c = json!({
@@ -95,9 +105,9 @@ fn recurrent_config(l: &RecurrentLayer, name: &str) -> Value {
         "unroll": false,
         "zero_output_for_mask": rnn.zero_output_for_mask,
         "units": l.units(),
-        "dropout": 0.0,
-        "recurrent_dropout": 0.0,
-        "seed": null,
+        "dropout": rate_json(l.dropout().dropout),
+        "recurrent_dropout": rate_json(l.dropout().recurrent_dropout),
+        "seed": l.dropout().seed,
     });
     let (activation, recurrent_activation, use_bias) = match l {
         RecurrentLayer::SimpleRnn(f) => (f.cell().activation(), None, f.cell().bias().is_some()),
@@ -226,7 +236,7 @@ fn model_config(model: &Sequential) -> Result<Value> {
                     "name": name,
                     "trainable": true,
                     "dtype": dtype_policy(),
-                    "rate": d.rate(),
+                    "rate": rate_json(d.rate()),
                     "seed": d.seed(),
                     "noise_shape": null,
                 }),

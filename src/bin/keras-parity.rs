@@ -8,10 +8,19 @@
 //! `N passed, M failed`. Exit status: 0 when every case passes, 1 when one
 //! fails, 2 when a file cannot be read or does not fit the format.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use rnn_basics::keras::{Case, Outcome, TOLERANCE, check_case};
+
+/// `println!`, except that a reader who stops reading (`| head`) ends the
+/// output, not the run: the exit status still tells the whole result.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,7 +37,7 @@ fn main() -> ExitCode {
         match case_files(Path::new(arg)) {
             Ok(found) => files.extend(found),
             Err(message) => {
-                println!("error: {arg}: {message}");
+                say!("error: {arg}: {message}");
                 unreadable += 1;
             }
         }
@@ -40,7 +49,7 @@ fn main() -> ExitCode {
         let case = match Case::load(file) {
             Ok(case) => case,
             Err(e) => {
-                println!("error: {e}");
+                say!("error: {e}");
                 unreadable += 1;
                 continue;
             }
@@ -48,7 +57,7 @@ fn main() -> ExitCode {
         match check_case(&case) {
             Ok(Outcome::Passed { max_abs_diff }) => {
                 passed += 1;
-                println!("pass  {:<40} max |diff| {max_abs_diff:.2e}", case.name);
+                say!("pass  {:<40} max |diff| {max_abs_diff:.2e}", case.name);
             }
             Ok(Outcome::Failed {
                 max_abs_diff,
@@ -56,14 +65,14 @@ fn main() -> ExitCode {
             }) => {
                 failed += 1;
                 let diff = max_abs_diff.map_or("-".to_string(), |d| format!("{d:.2e}"));
-                println!("FAIL  {:<40} max |diff| {diff}  {reason}", case.name);
+                say!("FAIL  {:<40} max |diff| {diff}  {reason}", case.name);
             }
             Ok(Outcome::Skipped { reason }) => {
                 skipped += 1;
-                println!("skip  {:<40} {reason}", case.name);
+                say!("skip  {:<40} {reason}", case.name);
             }
             Err(e) => {
-                println!("error: {shown}: {e}");
+                say!("error: {shown}: {e}");
                 unreadable += 1;
             }
         }
@@ -76,7 +85,7 @@ fn main() -> ExitCode {
     if unreadable > 0 {
         summary += &format!(", {unreadable} unreadable");
     }
-    println!("{summary}");
+    say!("{summary}");
     if unreadable > 0 {
         ExitCode::from(2)
     } else if failed > 0 || passed == 0 {

@@ -9,6 +9,7 @@
 //! Exit 0 on success; 2 with one line `error: ...` on stderr for a file it
 //! cannot read or a model it does not support.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
@@ -56,7 +57,15 @@ fn run(command: Command) -> rnn_basics::Result<()> {
     match command {
         Command::Summary { model } => {
             let model = file::load_model(&model)?;
-            println!("{}", model.summary());
+            // A reader who stops reading (`| head`) is not an error.
+            if let Err(e) = writeln!(std::io::stdout(), "{}", model.summary())
+                && e.kind() != std::io::ErrorKind::BrokenPipe
+            {
+                return Err(rnn_basics::Error::Io {
+                    path: "standard output".to_string(),
+                    source: e,
+                });
+            }
         }
         Command::Predict {
             model: model_path,

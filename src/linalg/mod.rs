@@ -2,8 +2,11 @@
 //! GEMM for general products, and a packed-panel product with
 //! hand-written AVX-512 and AVX2 kernels for the recurrent layers' hot loop.
 
+mod buffers;
 mod packed;
 mod simd;
+
+pub(crate) use buffers::Buffer;
 
 pub(crate) use packed::{PackCache, PackedMatrix};
 pub use simd::Level;

@@ -6,6 +6,7 @@
 
 use ndarray::ArrayView2;
 
+use super::buffers::Buffer;
 use super::simd::{self, Level, Start};
 
 /// Columns in one panel: two AVX-512 registers, four AVX2 ones.
@@ -17,33 +18,71 @@ pub(crate) const PANEL: usize = 32;
 pub(crate) struct PackedMatrix {
     k: usize,
     n: usize,
-    panels: Vec<f32>,
+    panels: Buffer,
     /// No infinity or NaN in B, so that `0 · B` is all zeros.
-    finite: bool,
+    finite: std::sync::OnceLock<bool>,
 }
 
 impl PackedMatrix {
-    /// Packs `b`, whatever its strides.
+    /// Packs `b`, whatever its strides (rows or columns one after
+    /// another, as a matrix or its transpose is, go fastest).
     pub(crate) fn pack(b: ArrayView2<f32>) -> Self {
         let (k, n) = b.dim();
         let count = n.div_ceil(PANEL);
-        let mut panels = vec![0.0f32; count * k * PANEL];
-        for (j, panel) in panels.chunks_exact_mut(k * PANEL).enumerate() {
-            let from = j * PANEL;
-            let width = PANEL.min(n - from);
-            for (p, row) in panel.chunks_exact_mut(PANEL).enumerate() {
-                for (c, v) in row[..width].iter_mut().enumerate() {
-                    *v = b[[p, from + c]];
+        // Every number is written below but the last panel's padding, which is zeros.
+        let mut panels = if n % PANEL == 0 {
+            Buffer::uninit(count * k * PANEL)
+        } else {
+            Buffer::zeroed(count * k * PANEL)
+        };
+        let panel_len = k * PANEL;
+        if let Some(first) = (k > 0).then(|| b.row(0)).filter(|r| r.as_slice().is_some()) {
+            debug_assert_eq!(first.len(), n);
+            // Rows in order: each row's numbers go to the panels in runs of 32.
+            for (p, row) in b.rows().into_iter().enumerate() {
+                let row = row.as_slice().expect("rows in order, as the first");
+                for (j, run) in row.chunks(PANEL).enumerate() {
+                    panels[j * panel_len + p * PANEL..][..run.len()].copy_from_slice(run);
+                }
+            }
+        } else if let Some(first) = (n > 0)
+            .then(|| b.column(0))
+            .filter(|c| c.as_slice().is_some())
+        {
+            debug_assert_eq!(first.len(), k);
+            // Columns in order (a transpose): column c fills one slot of its panel's rows.
+            for (c, column) in b.columns().into_iter().enumerate() {
+                let column = column.as_slice().expect("columns in order, as the first");
+                let panel = &mut panels[(c / PANEL) * panel_len..][..panel_len];
+                for (slot, v) in panel.iter_mut().skip(c % PANEL).step_by(PANEL).zip(column) {
+                    *slot = *v;
+                }
+            }
+        } else {
+            for (j, panel) in panels.chunks_exact_mut(panel_len).enumerate() {
+                let from = j * PANEL;
+                let width = PANEL.min(n - from);
+                for (p, row) in panel.chunks_exact_mut(PANEL).enumerate() {
+                    for (c, v) in row[..width].iter_mut().enumerate() {
+                        *v = b[[p, from + c]];
+                    }
                 }
             }
         }
-        let finite = b.iter().all(|v| v.is_finite());
         PackedMatrix {
             k,
             n,
             panels,
-            finite,
+            finite: std::sync::OnceLock::new(),
         }
+    }
+
+    /// No infinity or NaN in B (the padding is zeros, so the panels are
+    /// finite exactly when B is); found out the first time it is asked.
+    fn finite(&self) -> bool {
+        *self
+            .finite
+            .get_or_init(|| self.panels.iter().all(|v| v.is_finite()))
     }
 
     /// `C = A · B` (or `C += A · B` with `accumulate`), `A` being `m` rows of
@@ -99,7 +138,8 @@ impl PackedMatrix {
         // kernels would sum products of ±0 onto +0, which gives +0, so the
         // same bits come from adding +0 directly. (Onto a bias, a zero sum's
         // sign would depend on the products, so that case runs as usual.)
-        let zero_a = || self.finite && (0..m).all(|r| a[r * lda..][..k].iter().all(|v| *v == 0.0));
+        let zero_a =
+            || (0..m).all(|r| a[r * lda..][..k].iter().all(|v| *v == 0.0)) && self.finite();
         let c_rows = c.chunks_mut(ldc).take(m).map(|row| &mut row[..n]);
         match start {
             Start::Zero if zero_a() => return c_rows.for_each(|row| row.fill(0.0)),
@@ -264,7 +304,7 @@ mod tests {
         let b = crate::init::normal(&mut rng, (k, n));
         let skipping = PackedMatrix::pack(b.view());
         let mut computing = skipping.clone();
-        computing.finite = false;
+        computing.finite = std::sync::OnceLock::from(false);
         let start_c = Array2::from_shape_fn((m, n), |(r, j)| match (r + j) % 4 {
             0 => -0.0,
             1 => 0.0,

@@ -27,7 +27,7 @@ use ndarray::{Array2, Array3, ArrayD, ArrayView2, ArrayView3, ArrayViewMut2, Axi
 use super::Gradients;
 use crate::activation::Activation;
 use crate::cell::{Cell, GruCell, LstmCell, SimpleRnnCell};
-use crate::linalg::{PackedMatrix, multiversion};
+use crate::linalg::{Buffer, PackedMatrix, multiversion};
 use crate::parallel;
 use crate::rnn::{RnnConfig, RnnOutput, time_index};
 
@@ -100,16 +100,16 @@ pub struct FastTape {
     width: usize,
     go_backwards: bool,
     /// The input, time-major.
-    xtm: Vec<f32>,
+    xtm: Buffer,
     /// By `t`: the projected input; after the step, for LSTM and SimpleRNN,
     /// the gates' pre-activations.
-    z: Vec<f32>,
+    z: Buffer,
     /// `h` by slot.
-    h: Vec<f32>,
+    h: Buffer,
     /// `c` by slot (LSTM).
-    c: Vec<f32>,
+    c: Buffer,
     /// By `t`: `h_{t-1} · recurrent_kernel` (GRU).
-    u: Vec<f32>,
+    u: Buffer,
 }
 
 impl FastTape {
@@ -191,7 +191,7 @@ pub(crate) fn forward(
 
     super::profile::mark("");
     // The input, time-major, and its projection, all steps at once.
-    let mut xtm = vec![0.0f32; rows * input];
+    let mut xtm = Buffer::uninit(rows * input);
     for (b, example) in x.outer_iter().enumerate() {
         for (t, row) in example.outer_iter().enumerate() {
             let to = &mut xtm[(t * batch + b) * input..][..input];
@@ -202,7 +202,7 @@ pub(crate) fn forward(
         }
     }
     super::profile::mark("forward: input copy");
-    let mut z = vec![0.0f32; rows * width];
+    let mut z = Buffer::uninit(rows * width);
     let parts = if rows * input * width >= 1 << 22 {
         threads.min(rows / 16).max(1)
     } else {
@@ -220,12 +220,13 @@ pub(crate) fn forward(
     }
 
     super::profile::mark("forward: projection");
-    let mut h = vec![0.0f32; (time + 1) * batch * units];
-    let mut c = if lstm {
-        vec![0.0f32; (time + 1) * batch * units]
-    } else {
-        Vec::new()
-    };
+    // Slot 0 holds the initial states (zeros unless given); the loop writes the rest.
+    let mut h = Buffer::uninit((time + 1) * batch * units);
+    h[..batch * units].fill(0.0);
+    let mut c = Buffer::uninit(if lstm { (time + 1) * batch * units } else { 0 });
+    if lstm {
+        c[..batch * units].fill(0.0);
+    }
     if let Some(initial) = initial {
         for (b, row) in initial[0].outer_iter().enumerate() {
             h[b * units..][..units]
@@ -242,11 +243,7 @@ pub(crate) fn forward(
             }
         }
     }
-    let mut u = if gru {
-        vec![0.0f32; rows * width]
-    } else {
-        Vec::new()
-    };
+    let mut u = Buffer::uninit(if gru { rows * width } else { 0 });
 
     let parts = batch_parts(batch, rows * width * (input + units));
     {
@@ -390,12 +387,8 @@ pub(crate) fn backward(
 
     // dz by t, time-major: the gradient of the projected input (and for
     // GRU, dzu: of the recurrent term).
-    let mut dz = vec![0.0f32; rows * width];
-    let mut dzu = if gru {
-        vec![0.0f32; rows * width]
-    } else {
-        Vec::new()
-    };
+    let mut dz = Buffer::uninit(rows * width);
+    let mut dzu = Buffer::uninit(if gru { rows * width } else { 0 });
     let mut d_initial: Vec<Vec<f32>> = (0..d_state.len())
         .map(|_| vec![0.0f32; batch * units])
         .collect();
@@ -501,16 +494,27 @@ pub(crate) fn backward(
     let (d_kernel, d_recurrent) = super::profile::time("backward: weight gradients", || {
         // xᵀ and h_prevᵀ, `input` and `units` rows of all rows' numbers.
         super::profile::mark("");
-        let mut at = vec![0.0f32; (input + units) * rows];
-        transpose_into(&tape.xtm, rows, input, &mut at[..input * rows]);
-        {
-            let hp = &mut at[input * rows..];
-            for t in 0..time {
-                let s = time_index(go_backwards, time, t);
-                let from = &tape.h[s * batch * units..][..batch * units];
-                transpose_block(from, batch, units, &mut hp[t * batch..], rows);
+        let total = input + units;
+        let mut at = Buffer::uninit(total * rows);
+        let parts = threads.min(total / 8).max(1);
+        let ats = Shared::of(&mut at);
+        in_parts(parts, &|p| {
+            let r = range(total, parts, p);
+            // SAFETY: part p writes rows r of `at` only.
+            let to = unsafe { ats.rows(r.start * rows, r.len() * rows) };
+            let split = input.clamp(r.start, r.end);
+            let (to_x, to_h) = to.split_at_mut((split - r.start) * rows);
+            transpose_columns(&tape.xtm, rows, input, r.start..split, to_x, rows);
+            if r.end > split {
+                let columns = split - input..r.end - input;
+                for t in 0..time {
+                    let s = time_index(go_backwards, time, t);
+                    let from = &tape.h[s * batch * units..][..batch * units];
+                    let to = &mut to_h[t * batch..];
+                    transpose_columns(from, batch, units, columns.clone(), to, rows);
+                }
             }
-        }
+        });
         super::profile::mark("backward: weight gradients: transposes");
         let dz_chunks = pack_chunks(&dz, rows, width, threads);
         let dzu_chunks = if gru {
@@ -556,7 +560,7 @@ pub(crate) fn backward(
     // The input's gradient: dz · kernelᵀ, every row at once.
     let d_x = super::profile::time("backward: input gradient", || {
         let kernel_t = pack_chunks_view(cell.kernel().t());
-        let mut dxtm = vec![0.0f32; rows * input];
+        let mut dxtm = Buffer::uninit(rows * input);
         let parts = threads.min(rows / 16).max(1);
         let outs = Shared::of(&mut dxtm);
         in_parts(parts, &|p| {
@@ -649,20 +653,30 @@ fn gemm(a: &[f32], lda: usize, m: usize, b: &[PackedMatrix], c: &mut [f32], ldc:
     }
 }
 
-/// `to` (`cols × rows`) = `from` (`rows × cols`) transposed.
-fn transpose_into(from: &[f32], rows: usize, cols: usize, to: &mut [f32]) {
-    transpose_block(from, rows, cols, to, rows);
-}
-
-/// `from` (`rows × cols`) transposed into `cols` rows of `to`, `ld` apart.
-fn transpose_block(from: &[f32], rows: usize, cols: usize, to: &mut [f32], ld: usize) {
+/// The columns `columns` of `from` (`rows × cols`) as rows of `to`, `ld`
+/// apart: column `c` becomes row `c - columns.start`.
+fn transpose_columns(
+    from: &[f32],
+    rows: usize,
+    cols: usize,
+    columns: std::ops::Range<usize>,
+    to: &mut [f32],
+    ld: usize,
+) {
     const BLOCK: usize = 16;
+    if columns.is_empty() || rows == 0 {
+        return;
+    }
+    assert!(from.len() >= rows * cols && columns.end <= cols && rows <= ld);
+    assert!(to.len() >= (columns.len() - 1) * ld + rows);
     for r0 in (0..rows).step_by(BLOCK) {
-        for c0 in (0..cols).step_by(BLOCK) {
-            for c in c0..(c0 + BLOCK).min(cols) {
-                for r in r0..(r0 + BLOCK).min(rows) {
-                    to[c * ld + r] = from[r * cols + c];
-                }
+        let r1 = (r0 + BLOCK).min(rows);
+        for c in columns.clone() {
+            let row = &mut to[(c - columns.start) * ld + r0..][..r1 - r0];
+            for (i, v) in row.iter_mut().enumerate() {
+                // SAFETY: r0 + i < rows and c < cols, so the index is below
+                // rows × cols ≤ from.len() (asserted above).
+                *v = unsafe { *from.get_unchecked((r0 + i) * cols + c) };
             }
         }
     }

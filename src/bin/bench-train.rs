@@ -7,7 +7,7 @@
 //! cargo run --release --bin bench-train -- lstm_medium  # one workload
 //! cargo run --release --bin bench-train -- --digest     # gradient digests, no timing
 //! cargo run --release --bin bench-train -- --breakdown  # where a step's time goes
-//! cargo run --release --bin bench-train -- --step-by-step  # the per-step path (an all-true mask)
+//! cargo run --release --bin bench-train -- --masked     # with an all-true mask: the masked path
 //! ```
 //!
 //! One training step: the forward pass over the whole sequence
@@ -46,8 +46,8 @@ fn workloads() -> impl Iterator<Item = &'static workloads::Workload> {
 }
 
 /// The forward pass with its tape, and the gradients of `sum(output)`.
-/// With `mask` (all true: the same numbers), the step-by-step path that
-/// masks take, for a side-by-side comparison with the fast path.
+/// With `mask` (all true: the same numbers), the path that masks take, to
+/// see what a mask costs.
 fn step(
     layer: &RecurrentLayer,
     x: &ndarray::Array3<f32>,
@@ -86,15 +86,15 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str| args.iter().any(|a| a == name);
     let (quick, digests, breakdown) = (flag("--quick"), flag("--digest"), flag("--breakdown"));
-    // `--step-by-step`: an all-true mask, which takes the generic per-step path.
-    let step_by_step = flag("--step-by-step");
+    // `--masked`: an all-true mask, the path Keras's padding takes.
+    let masked = flag("--masked");
     let only: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     let runs = if quick { 5 } else { 15 };
     for w in workloads().filter(|w| only.is_empty() || only.iter().any(|o| *o == w.name)) {
         let layer = w.layer();
         let x = w.input();
         let mut ones = None;
-        let mask = step_by_step.then(|| ndarray::Array2::from_elem((w.batch, w.time), true));
+        let mask = masked.then(|| ndarray::Array2::from_elem((w.batch, w.time), true));
         let mask = mask.as_ref();
         if digests {
             let (grads, _) = step(&layer, &x, &mut ones, mask);

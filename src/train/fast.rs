@@ -14,9 +14,10 @@
 //! kernels give the same bits at every SIMD level, so the gradients are the
 //! same bits everywhere.
 //!
-//! Used for SimpleRNN, LSTM and GRU (`reset_after`) without a mask; a mask
-//! or GRU with `reset_after = false` takes the step-by-step path of
-//! [`super::sequence`].
+//! Used for SimpleRNN, LSTM and GRU (`reset_after`), with or without a
+//! mask (a padded step keeps an example's states, and its gradients pass
+//! the step unchanged); GRU with `reset_after = false` takes the
+//! step-by-step path of [`super::sequence`].
 
 #![allow(clippy::too_many_arguments)]
 
@@ -99,6 +100,8 @@ pub struct FastTape {
     units: usize,
     width: usize,
     go_backwards: bool,
+    /// `(batch, time)`: `false` where a step is padding.
+    mask: Option<Array2<bool>>,
     /// The input, time-major.
     xtm: Buffer,
     /// By `t`: the projected input; after the step, for LSTM and SimpleRNN,
@@ -181,6 +184,7 @@ pub(crate) fn forward(
     config: &RnnConfig,
     x: ArrayView3<'_, f32>,
     initial: Option<&[Array2<f32>]>,
+    mask: Option<ArrayView2<'_, bool>>,
 ) -> (RnnOutput, FastTape) {
     let (batch, time, input) = x.dim();
     let (units, width) = (cell.units(), cell.width());
@@ -270,6 +274,7 @@ pub(crate) fn forward(
             if lstm {
                 states.push(state(cs, 0));
             }
+            let mut kept = Kept::new(mask, bs.clone(), &states);
             let step_rows = |s: Shared, t: usize, w: usize| unsafe {
                 s.rows((t * batch + bs.start) * w, nb * w)
             };
@@ -279,7 +284,9 @@ pub(crate) fn forward(
                         let t = time_index(config.go_backwards, time, s);
                         let zt = ArrayViewMut2::from_shape((nb, width), step_rows(zs, t, width))
                             .expect("nb × width");
+                        kept.save(t, &states);
                         cell.recur(zt, &mut states, &mut ());
+                        kept.restore(t, &mut states);
                         step_rows(hs, s + 1, units).copy_from_slice(contiguous(&states[0]));
                     }
                 }
@@ -288,7 +295,9 @@ pub(crate) fn forward(
                         let t = time_index(config.go_backwards, time, s);
                         let zt = ArrayViewMut2::from_shape((nb, width), step_rows(zs, t, width))
                             .expect("nb × width");
+                        kept.save(t, &states);
                         cell.recur(zt, &mut states, &mut ());
+                        kept.restore(t, &mut states);
                         step_rows(hs, s + 1, units).copy_from_slice(contiguous(&states[0]));
                         step_rows(cs, s + 1, units).copy_from_slice(contiguous(&states[1]));
                     }
@@ -299,7 +308,9 @@ pub(crate) fn forward(
                         let t = time_index(config.go_backwards, time, s);
                         let zt = ArrayViewMut2::from_shape((nb, width), step_rows(zs, t, width))
                             .expect("nb × width");
+                        kept.save(t, &states);
                         cell.recur(zt, &mut states, &mut ws);
+                        kept.restore(t, &mut states);
                         step_rows(hs, s + 1, units).copy_from_slice(contiguous(&states[0]));
                         step_rows(us, t, width).copy_from_slice(&ws.inner()[..nb * width]);
                     }
@@ -314,19 +325,21 @@ pub(crate) fn forward(
             .expect("batch × units")
             .to_owned()
     };
-    let output = if config.return_sequences {
-        let mut out = Array3::<f32>::zeros((batch, time, units));
-        for (b, mut example) in out.outer_iter_mut().enumerate() {
-            for (s, mut row) in example.outer_iter_mut().enumerate() {
-                let from = &h[((s + 1) * batch + b) * units..][..units];
-                row.as_slice_mut()
-                    .expect("standard layout")
-                    .copy_from_slice(from);
+    let output = match mask {
+        Some(mask) => masked_output(config, &h, mask, batch, time, units),
+        None if config.return_sequences => {
+            let mut out = Array3::<f32>::zeros((batch, time, units));
+            for (b, mut example) in out.outer_iter_mut().enumerate() {
+                for (s, mut row) in example.outer_iter_mut().enumerate() {
+                    let from = &h[((s + 1) * batch + b) * units..][..units];
+                    row.as_slice_mut()
+                        .expect("standard layout")
+                        .copy_from_slice(from);
+                }
             }
+            out.into_dyn()
         }
-        out.into_dyn()
-    } else {
-        slot(&h, time).into_dyn()
+        None => slot(&h, time).into_dyn(),
     };
     let states = if config.return_state {
         let mut states = vec![slot(&h, time)];
@@ -347,6 +360,7 @@ pub(crate) fn forward(
             units,
             width,
             go_backwards: config.go_backwards,
+            mask: mask.map(|m| m.to_owned()),
             xtm,
             z,
             h,
@@ -358,6 +372,104 @@ pub(crate) fn forward(
 
 fn contiguous(a: &Array2<f32>) -> &[f32] {
     a.as_slice().expect("states are in standard layout")
+}
+
+/// A part's states before a step, kept for its examples whose step is
+/// padding: Keras carries their states over unchanged.
+struct Kept<'m> {
+    mask: Option<ArrayView2<'m, bool>>,
+    examples: std::ops::Range<usize>,
+    states: Vec<Array2<f32>>,
+    any_masked: bool,
+}
+
+impl<'m> Kept<'m> {
+    fn new(
+        mask: Option<ArrayView2<'m, bool>>,
+        examples: std::ops::Range<usize>,
+        states: &[Array2<f32>],
+    ) -> Self {
+        let states = match mask {
+            Some(_) => states.to_vec(),
+            None => Vec::new(),
+        };
+        Kept {
+            mask,
+            examples,
+            states,
+            any_masked: false,
+        }
+    }
+
+    /// Before the step at input time `t`.
+    fn save(&mut self, t: usize, states: &[Array2<f32>]) {
+        let Some(mask) = self.mask else { return };
+        self.any_masked = self.examples.clone().any(|b| !mask[[b, t]]);
+        if self.any_masked {
+            for (kept, state) in self.states.iter_mut().zip(states) {
+                kept.assign(state);
+            }
+        }
+    }
+
+    /// After it: the padded examples get their states back.
+    fn restore(&self, t: usize, states: &mut [Array2<f32>]) {
+        let (Some(mask), true) = (self.mask, self.any_masked) else {
+            return;
+        };
+        for (row, b) in self.examples.clone().enumerate() {
+            if !mask[[b, t]] {
+                for (state, kept) in states.iter_mut().zip(&self.states) {
+                    state.row_mut(row).assign(&kept.row(row));
+                }
+            }
+        }
+    }
+}
+
+/// The layer's output with a mask, as Keras gives it: at a padded step an
+/// example repeats its last output (zeros before its first step that
+/// counts), or outputs zeros with `zero_output_for_mask`.
+fn masked_output(
+    config: &RnnConfig,
+    h: &[f32],
+    mask: ArrayView2<'_, bool>,
+    batch: usize,
+    time: usize,
+    units: usize,
+) -> ArrayD<f32> {
+    let steps = if config.return_sequences { time } else { 1 };
+    let mut out = Array3::<f32>::zeros((batch, steps, units));
+    for (b, mut example) in out.outer_iter_mut().enumerate() {
+        let mut last: Option<&[f32]> = None;
+        for s in 0..time {
+            let t = time_index(config.go_backwards, time, s);
+            let output = if mask[[b, t]] {
+                last = Some(&h[((s + 1) * batch + b) * units..][..units]);
+                last
+            } else if config.zero_output_for_mask {
+                None
+            } else {
+                last
+            };
+            let row = if config.return_sequences { s } else { 0 };
+            if config.return_sequences || s == time - 1 {
+                let mut to = example.index_axis_mut(Axis(0), row);
+                match output {
+                    Some(from) => to
+                        .as_slice_mut()
+                        .expect("standard layout")
+                        .copy_from_slice(from),
+                    None => to.fill(0.0),
+                }
+            }
+        }
+    }
+    if config.return_sequences {
+        out.into_dyn()
+    } else {
+        out.index_axis_move(Axis(1), 0).into_dyn()
+    }
 }
 
 /// The backward pass: `d_output` shaped like the output, `d_state` one
@@ -434,16 +546,53 @@ pub(crate) fn backward(
                 start..start + nb * units
             };
             let at_t = |t: usize| (t * batch + bs.start) * width..(t * batch + bs.end) * width;
+            // With a mask: the output gradient still to reach an earlier
+            // step (a padded step repeated that step's output), and the
+            // state gradients of the padded examples, which skip the step.
+            let numbers = if tape.mask.is_some() { nb * units } else { 0 };
+            let (mut carry, mut kept_dh, mut kept_dc) = (
+                vec![0.0f32; numbers],
+                vec![0.0f32; numbers],
+                vec![0.0f32; numbers],
+            );
+            let mut padded: Vec<usize> = Vec::new();
             for s in (0..time).rev() {
                 let t = time_index(go_backwards, time, s);
-                // The output's gradient joins the state's.
+                // The output's gradient joins the state's (or, with a mask,
+                // the carried output gradient first).
+                let into = if tape.mask.is_some() {
+                    &mut carry
+                } else {
+                    &mut dh
+                };
                 if config.return_sequences {
                     for b in 0..nb {
                         let from = &d_out[((bs.start + b) * time + s) * units..][..units];
-                        add(&mut dh[b * units..][..units], from);
+                        add(&mut into[b * units..][..units], from);
                     }
                 } else if s == time - 1 {
-                    add(&mut dh, &d_out[bs.start * units..][..nb * units]);
+                    add(into, &d_out[bs.start * units..][..nb * units]);
+                }
+                padded.clear();
+                if let Some(mask) = &tape.mask {
+                    for b in 0..nb {
+                        let row = b * units..(b + 1) * units;
+                        if mask[[bs.start + b, t]] {
+                            add(&mut dh[row.clone()], &carry[row.clone()]);
+                            carry[row].fill(0.0);
+                        } else {
+                            padded.push(b);
+                            kept_dh[row.clone()].copy_from_slice(&dh[row.clone()]);
+                            dh[row.clone()].fill(0.0);
+                            if lstm {
+                                kept_dc[row.clone()].copy_from_slice(&dc[row.clone()]);
+                                dc[row.clone()].fill(0.0);
+                            }
+                            if config.zero_output_for_mask {
+                                carry[row].fill(0.0);
+                            }
+                        }
+                    }
                 }
                 // SAFETY: rows of step t of this part's examples only.
                 let dz_t = unsafe { dzs.rows(at_t(t).start, nb * width) };
@@ -477,6 +626,14 @@ pub(crate) fn backward(
                             rec,
                         );
                         recurrent_t.matmul(dzu_t, width, nb, &mut dh, units, true);
+                    }
+                }
+                // A padded example's states skipped the step, and so do their gradients.
+                for &b in &padded {
+                    let row = b * units..(b + 1) * units;
+                    dh[row.clone()].copy_from_slice(&kept_dh[row.clone()]);
+                    if lstm {
+                        dc[row.clone()].copy_from_slice(&kept_dc[row]);
                     }
                 }
             }

@@ -66,13 +66,15 @@ fn forward<C: CellBackward>(
     x: ArrayViewD<'_, f32>,
     args: CallArgs<'_>,
 ) -> Result<(RnnOutput, SequenceTape<C::Cache>)> {
-    if let (None, Some(fast_cell)) = (args.mask, cell.fast_cell()) {
+    if let Some(fast_cell) = cell.fast_cell() {
         let x = rnn::check_input(layer, x, cell.input_dim())?;
+        let (batch, time, _) = x.dim();
+        rnn::check_mask(layer, args.mask, batch, time)?;
         if let Some(initial) = args.initial_state {
-            let (batch, units) = (x.dim().0, cell.units());
+            let units = cell.units();
             crate::cell::check_states(layer, cell.state_count(), units, batch, initial)?;
         }
-        let (output, tape) = fast::forward(fast_cell, config, x, args.initial_state);
+        let (output, tape) = fast::forward(fast_cell, config, x, args.initial_state, args.mask);
         return Ok((
             output,
             SequenceTape {

@@ -15,7 +15,40 @@ const MAX_KEPT_BYTES: usize = 512 << 20;
 /// Buffers at most the pool keeps.
 const MAX_KEPT: usize = 64;
 
-static POOL: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
+static POOL: Mutex<Pool> = Mutex::new(Pool { kept: Vec::new() });
+
+/// The buffers kept for reuse.
+struct Pool {
+    kept: Vec<Vec<f32>>,
+}
+
+impl Pool {
+    /// The smallest kept buffer that holds `len` numbers, or a new one.
+    fn take(&mut self, len: usize) -> Vec<f32> {
+        let best = self
+            .kept
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.capacity() >= len)
+            .min_by_key(|(_, v)| v.capacity())
+            .map(|(i, _)| i);
+        match best {
+            Some(i) => self.kept.swap_remove(i),
+            None => Vec::with_capacity(len),
+        }
+    }
+
+    /// Keeps `v` for reuse, unless the pool is full.
+    fn give(&mut self, v: Vec<f32>) {
+        let bytes: usize = self.kept.iter().map(|b| b.capacity() * 4).sum();
+        if v.capacity() > 0
+            && self.kept.len() < MAX_KEPT
+            && bytes + v.capacity() * 4 <= MAX_KEPT_BYTES
+        {
+            self.kept.push(v);
+        }
+    }
+}
 
 /// `len` numbers that go back to the pool when dropped.
 pub(crate) struct Buffer(Vec<f32>);
@@ -46,32 +79,14 @@ impl Buffer {
     }
 }
 
-/// The smallest kept buffer that holds `len` numbers, or a new one.
 fn take(len: usize) -> Vec<f32> {
-    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
-    let best = pool
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| v.capacity() >= len)
-        .min_by_key(|(_, v)| v.capacity())
-        .map(|(i, _)| i);
-    match best {
-        Some(i) => pool.swap_remove(i),
-        None => Vec::with_capacity(len),
-    }
+    POOL.lock().unwrap_or_else(|e| e.into_inner()).take(len)
 }
 
 impl Drop for Buffer {
     fn drop(&mut self) {
         let v = std::mem::take(&mut self.0);
-        if v.capacity() == 0 {
-            return;
-        }
-        let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
-        let kept: usize = pool.iter().map(|b| b.capacity() * 4).sum();
-        if pool.len() < MAX_KEPT && kept + v.capacity() * 4 <= MAX_KEPT_BYTES {
-            pool.push(v);
-        }
+        POOL.lock().unwrap_or_else(|e| e.into_inner()).give(v);
     }
 }
 
@@ -119,5 +134,34 @@ mod tests {
         assert_eq!(c.len(), 1500);
         let d = c.clone();
         assert_eq!(d.len(), 1500);
+    }
+
+    #[test]
+    fn a_pool_hands_back_the_smallest_buffer_that_fits_and_keeps_a_bounded_amount() {
+        let mut pool = Pool { kept: Vec::new() };
+        let (small, large) = (
+            Vec::<f32>::with_capacity(100),
+            Vec::<f32>::with_capacity(1000),
+        );
+        let (small_at, large_at) = (small.as_ptr(), large.as_ptr());
+        pool.give(large);
+        pool.give(small);
+        let first = pool.take(50);
+        assert_eq!(first.as_ptr(), small_at, "the smallest that fits");
+        let second = pool.take(50);
+        assert_eq!(second.as_ptr(), large_at, "then the next");
+        assert!(pool.take(50).capacity() >= 50, "then a new one");
+        // The pool keeps no more than MAX_KEPT_BYTES.
+        let big = MAX_KEPT_BYTES / 4 / 2;
+        pool.give(Vec::with_capacity(big));
+        pool.give(Vec::with_capacity(big));
+        pool.give(Vec::with_capacity(big));
+        assert_eq!(pool.kept.len(), 2);
+        // And no more than MAX_KEPT buffers.
+        let mut pool = Pool { kept: Vec::new() };
+        for _ in 0..MAX_KEPT + 5 {
+            pool.give(Vec::with_capacity(1));
+        }
+        assert_eq!(pool.kept.len(), MAX_KEPT);
     }
 }

@@ -461,3 +461,100 @@ fn every_gradient_matches_f64_central_differences_element_by_element() {
         }
     }
 }
+
+/// Backpropagation through time written out with the cells' own one-step
+/// backward ([`CellBackward`]): the recurrence forward step by step, then
+/// back, as the book's chapter on training does it. The layers train on
+/// the fast path; this checks the cells' steps, which a custom loop (and
+/// GRU with `reset_after=False`) uses, against it.
+fn by_hand<C: rnn_basics::train::CellBackward>(
+    cell: &C,
+    x: &ndarray::Array3<f32>,
+    cot: &ndarray::Array3<f32>,
+) -> Vec<ArrayD<f32>> {
+    use ndarray::{Axis, s};
+    let (batch, time, _) = x.dim();
+    let units = cell.units();
+    let mut states: Vec<Array2<f32>> = (0..cell.state_count())
+        .map(|_| Array2::zeros((batch, units)))
+        .collect();
+    let mut caches = Vec::new();
+    let mut outputs = ndarray::Array3::<f32>::zeros((batch, time, units));
+    for t in 0..time {
+        let mut xw = Array2::zeros((batch, cell.gate_width()));
+        cell.project(x.slice(s![.., t, ..]), xw.view_mut());
+        caches.push(cell.recur_cached(xw.view(), &mut states));
+        outputs.index_axis_mut(Axis(1), t).assign(&states[0]);
+    }
+    let mut grads: Vec<ArrayD<f32>> = cell
+        .weights()
+        .iter()
+        .map(|w| ArrayD::zeros(w.raw_dim()))
+        .collect();
+    let mut d_x = ndarray::Array3::<f32>::zeros(x.raw_dim());
+    let mut d_state: Vec<Array2<f32>> = states.iter().map(|s| Array2::zeros(s.raw_dim())).collect();
+    for t in (0..time).rev() {
+        d_state[0] += &cot.index_axis(Axis(1), t);
+        let mut d_xw = Array2::zeros((batch, cell.gate_width()));
+        let mut views: Vec<ArrayViewMutD<'_, f32>> =
+            grads.iter_mut().map(|g| g.view_mut()).collect();
+        d_state = cell.recur_backward(&caches[t], &d_state, d_xw.view_mut(), &mut views);
+        let d_xt = cell.project_backward(x.slice(s![.., t, ..]), d_xw.view(), &mut views);
+        d_x.index_axis_mut(Axis(1), t).assign(&d_xt);
+    }
+    let mut all = vec![outputs.into_dyn()];
+    all.extend(grads);
+    all.push(d_x.into_dyn());
+    all
+}
+
+#[test]
+fn the_cells_one_step_backward_agrees_with_the_layers() {
+    use rnn_basics::cell::{GruCell, LstmCell, SimpleRnnCell};
+    use rnn_basics::layers::Fused;
+    let mut rng = init::rng(21);
+    let x = init::normal(&mut rng, (3, 5, 4));
+    let cot = init::normal(&mut rng, (3, 5, 6));
+    let layer_side = |layer: RecurrentLayer| {
+        let mut layer = layer;
+        layer.config_mut().return_sequences = true;
+        let (out, tape) = layer
+            .forward_train(x.view().into_dyn(), CallArgs::default())
+            .unwrap();
+        let grads = layer.backward(&tape, &[cot.view().into_dyn()]).unwrap();
+        let mut all = vec![out.output];
+        all.extend(grads.weights);
+        all.push(grads.input);
+        all
+    };
+    let close = |ours: Vec<ArrayD<f32>>, theirs: Vec<ArrayD<f32>>, what: &str| {
+        assert_eq!(ours.len(), theirs.len(), "{what}");
+        for (a, b) in ours.iter().zip(&theirs) {
+            assert_eq!(a.shape(), b.shape(), "{what}");
+            for (p, q) in a.iter().zip(b) {
+                assert!(
+                    (p - q).abs() <= 1e-5 + 1e-4 * q.abs(),
+                    "{what}: {p} by hand, {q} by the layer"
+                );
+            }
+        }
+    };
+    let simple = SimpleRnnCell::new(6, 4, &mut rng).unwrap();
+    close(
+        by_hand(&simple, &x, &cot),
+        layer_side(Fused::from_cell(simple).into()),
+        "SimpleRNN",
+    );
+    let lstm = LstmCell::new(6, 4, &mut rng).unwrap();
+    close(
+        by_hand(&lstm, &x, &cot),
+        layer_side(Fused::from_cell(lstm).into()),
+        "LSTM",
+    );
+    let gru = GruCell::new(6, 4, &mut rng).unwrap();
+    close(
+        by_hand(&gru, &x, &cot),
+        layer_side(Fused::from_cell(gru).into()),
+        "GRU",
+    );
+}

@@ -485,3 +485,33 @@ fn dropout_layer_matches_tensorflow_with_its_mask() {
         "{wrong}"
     );
 }
+
+/// The masks are the same on every machine and in every version: a seed
+/// and a step name one draw. (A change to how masks are drawn changes
+/// every training run's numbers, so it should be a decision, not an
+/// accident.)
+#[test]
+fn a_seed_and_step_name_the_same_masks_as_before() {
+    let layer = Lstm::new(4, 3, &mut init::rng(0))
+        .unwrap()
+        .with_dropout(0.5, 0.5)
+        .unwrap()
+        .with_dropout_seed(Some(7));
+    let masks = layer.dropout_masks(2);
+    let kept = |list: &[Array2<f32>]| -> Vec<String> {
+        list.iter()
+            .map(|m| {
+                m.iter()
+                    .map(|&v| if v == 0.0 { '0' } else { '1' })
+                    .collect()
+            })
+            .collect()
+    };
+    assert_eq!(kept(&masks.input), KEPT_INPUT, "input masks");
+    assert_eq!(kept(&masks.recurrent), KEPT_RECURRENT, "recurrent masks");
+}
+
+/// Which numbers the masks of `a_seed_and_step_name_the_same_masks_as_before`
+/// keep (1) and drop (0), example after example, gate after gate.
+const KEPT_INPUT: [&str; 4] = ["001110", "100011", "001010", "011100"];
+const KEPT_RECURRENT: [&str; 4] = ["00011001", "10110101", "11011001", "00100110"];

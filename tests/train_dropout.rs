@@ -515,3 +515,20 @@ fn a_seed_and_step_name_the_same_masks_as_before() {
 /// keep (1) and drop (0), example after example, gate after gate.
 const KEPT_INPUT: [&str; 4] = ["001110", "100011", "001010", "011100"];
 const KEPT_RECURRENT: [&str; 4] = ["00011001", "10110101", "11011001", "00100110"];
+
+/// The per-gate path's tape holds the input, the masks, and per step the
+/// previous states, the four gates and `act(c)`: its size says so.
+#[test]
+fn the_per_gate_tape_counts_its_bytes() {
+    // lstm(): 5 units on 3 features; input(): 4 examples of 6 steps.
+    let (batch, time, input, units) = (4usize, 6usize, 3usize, 5usize);
+    let layer = lstm(0.3, 0.4);
+    let x = input();
+    let (_, tape) = layer
+        .forward_train(x.view().into_dyn(), CallArgs::default())
+        .unwrap();
+    let masks = 4 * batch * input + 4 * batch * units;
+    let per_step = batch * units * (1 + 1 + 4 + 1);
+    let numbers = batch * time * input + masks + time * per_step;
+    assert_eq!(tape.bytes(), numbers * 4);
+}

@@ -521,14 +521,14 @@ const KEPT_RECURRENT: [&str; 4] = ["00011001", "10110101", "11011001", "00100110
 #[test]
 fn the_per_gate_tape_counts_its_bytes() {
     // lstm(): 5 units on 3 features; input(): 4 examples of 6 steps.
-    let (batch, time, input, units) = (4usize, 6usize, 3usize, 5usize);
+    let (batch, time, features, units) = (4usize, 6usize, 3usize, 5usize);
     let layer = lstm(0.3, 0.4);
     let x = input();
     let (_, tape) = layer
         .forward_train(x.view().into_dyn(), CallArgs::default())
         .unwrap();
-    let masks = 4 * batch * input + 4 * batch * units;
+    let masks = 4 * batch * features + 4 * batch * units;
     let per_step = batch * units * (1 + 1 + 4 + 1);
-    let numbers = batch * time * input + masks + time * per_step;
+    let numbers = batch * time * features + masks + time * per_step;
     assert_eq!(tape.bytes(), numbers * 4);
 }

@@ -257,3 +257,24 @@ pub(crate) fn argmax(values: impl Iterator<Item = f32>) -> usize {
         })
         .0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::argmax;
+
+    #[test]
+    fn argmax_finds_the_first_largest() {
+        assert_eq!(argmax([5.0, 1.0, 2.0].into_iter()), 0);
+        assert_eq!(argmax([0.0, 1.0, 7.0].into_iter()), 2);
+        assert_eq!(
+            argmax([-3.0, 4.0, 0.5, 4.0].into_iter()),
+            1,
+            "the first, on ties"
+        );
+        assert_eq!(
+            argmax([-9.0, -2.0, -5.0].into_iter()),
+            1,
+            "negative numbers"
+        );
+    }
+}

@@ -509,6 +509,12 @@ fn a_seed_and_step_name_the_same_masks_as_before() {
     };
     assert_eq!(kept(&masks.input), KEPT_INPUT, "input masks");
     assert_eq!(kept(&masks.recurrent), KEPT_RECURRENT, "recurrent masks");
+    // A step with its top bits set (fit's steps mix in the rotated seed).
+    let mut layer = layer;
+    layer.set_dropout_step(0xF000_0000_0000_0003);
+    let masks = layer.dropout_masks(2);
+    let high = ["011010", "110010", "001100", "010111"];
+    assert_eq!(kept(&masks.input), high, "input masks, high step");
 }
 
 /// Which numbers the masks of `a_seed_and_step_name_the_same_masks_as_before`

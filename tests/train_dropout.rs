@@ -537,4 +537,12 @@ fn the_per_gate_tape_counts_its_bytes() {
     let per_step = batch * units * (1 + 1 + 4 + 1);
     let numbers = batch * time * features + masks + time * per_step;
     assert_eq!(tape.bytes(), numbers * 4);
+    // A padding mask adds a byte a step.
+    let padding = Array2::from_elem((batch, time), true);
+    let args = CallArgs {
+        mask: Some(padding.view()),
+        initial_state: None,
+    };
+    let (_, tape) = layer.forward_train(x.view().into_dyn(), args).unwrap();
+    assert_eq!(tape.bytes(), numbers * 4 + batch * time);
 }

@@ -967,3 +967,35 @@ fn saturating_inputs_give_finite_outputs() {
         );
     }
 }
+
+/// A tape handed to a layer of other sizes is refused, whichever size
+/// differs: Dense's input features, its units, or a recurrent layer's.
+#[test]
+fn a_tape_from_a_layer_of_other_sizes_is_refused() {
+    let x = init::normal(&mut init::rng(1), (2, 4)).into_dyn();
+    let recorder = Dense::new(3, 4, &mut init::rng(2)).unwrap();
+    let (y, tape) = recorder
+        .forward_train(x.view(), CallArgs::default())
+        .unwrap();
+    let dy = y.mapv(|_| 1.0f32);
+    for (units, input) in [(3, 5), (2, 4), (2, 5)] {
+        let other = Dense::new(units, input, &mut init::rng(3)).unwrap();
+        let got = catch_unwind(AssertUnwindSafe(|| other.backward(&tape, &[dy.view()])));
+        let message = got
+            .expect("an error, not a panic")
+            .expect_err("a tape of other sizes")
+            .to_string();
+        assert!(message.contains("other sizes"), "{message}");
+    }
+    let xs = init::normal(&mut init::rng(4), (2, 3, 4)).into_dyn();
+    let lstm = Lstm::new(5, 4, &mut init::rng(5)).unwrap();
+    let (out, tape) = lstm.forward_train(xs.view(), CallArgs::default()).unwrap();
+    let d = out.output.mapv(|_| 1.0f32);
+    for other in [
+        Lstm::new(6, 4, &mut init::rng(6)).unwrap(),
+        Lstm::new(5, 3, &mut init::rng(6)).unwrap(),
+    ] {
+        let got = catch_unwind(AssertUnwindSafe(|| other.backward(&tape, &[d.view()])));
+        assert!(got.expect("an error, not a panic").is_err());
+    }
+}

@@ -4,8 +4,11 @@
 //! masks are seeded and shaped as Keras shapes them, inference ignores
 //! them, and `fit` trains with them.
 
+mod common;
+
 use std::path::Path;
 
+use common::json_array;
 use ndarray::{Array2, Array3, ArrayD, Ix1, Ix2, IxDyn};
 use rnn_basics::activation::Activation;
 use rnn_basics::cell::{GruCell, LstmCell, SimpleRnnCell};
@@ -16,27 +19,11 @@ use rnn_basics::train::{self, Backward, CellBackward, Dataset, DropoutMasks, Fit
 use rnn_basics::train::{Loss, Sgd, Target};
 use serde_json::Value;
 
-fn array(v: &Value) -> ArrayD<f32> {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let data: Vec<f32> = v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_f64().unwrap() as f32)
-        .collect();
-    ArrayD::from_shape_vec(IxDyn(&shape), data).unwrap()
-}
-
 fn matrices(v: &Value) -> Vec<Array2<f32>> {
     v.as_array()
         .unwrap()
         .iter()
-        .map(|m| array(m).into_dimensionality::<Ix2>().unwrap())
+        .map(|m| json_array(m).into_dimensionality::<Ix2>().unwrap())
         .collect()
 }
 
@@ -65,8 +52,8 @@ fn check_case<C: CellBackward>(layer: Fused<C>, case: &Value) {
             cfg["recurrent_dropout"].as_f64().unwrap() as f32,
         )
         .unwrap();
-    let x = array(&case["input"]);
-    let mask = case.get("mask").map(|m| array(m).mapv(|v| v != 0.0));
+    let x = json_array(&case["input"]);
+    let mask = case.get("mask").map(|m| json_array(m).mapv(|v| v != 0.0));
     let mask = mask.map(|m| m.into_dimensionality::<Ix2>().unwrap());
     let args = CallArgs {
         mask: mask.as_ref().map(|m| m.view()),
@@ -81,17 +68,17 @@ fn check_case<C: CellBackward>(layer: Fused<C>, case: &Value) {
         .unwrap();
     assert_close(
         &out.output,
-        &array(&case["output"]),
+        &json_array(&case["output"]),
         &format!("{name} output"),
     );
-    let cot = array(&case["cotangent"]);
+    let cot = json_array(&case["cotangent"]);
     let grads = layer.backward(&tape, &[cot.view()]).unwrap();
     let ours = grads.weights.iter().chain(std::iter::once(&grads.input));
     let theirs = case["gradients"].as_array().unwrap();
     assert_eq!(theirs.len(), grads.weights.len() + 1, "{name}");
     for (g, want) in ours.zip(theirs) {
         let what = format!("{name} gradient of {}", want["name"].as_str().unwrap());
-        assert_close(g, &array(want), &what);
+        assert_close(g, &json_array(want), &what);
     }
 }
 
@@ -101,7 +88,7 @@ fn weights(case: &Value) -> (Array2<f32>, Array2<f32>, ArrayD<f32>) {
         .as_array()
         .unwrap()
         .iter()
-        .map(array)
+        .map(json_array)
         .collect();
     let two = |a: &ArrayD<f32>| a.clone().into_dimensionality::<Ix2>().unwrap();
     (two(&w[0]), two(&w[1]), w[2].clone())
@@ -467,15 +454,15 @@ fn dropout_layer_matches_tensorflow_with_its_mask() {
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let case = &doc["dropout"];
     let layer = rnn_basics::layers::Dropout::new(case["rate"].as_f64().unwrap() as f32).unwrap();
-    let x = array(&case["input"]);
-    let mask = array(&case["mask"]);
+    let x = json_array(&case["input"]);
+    let mask = json_array(&case["mask"]);
     let (y, tape) = layer.forward_train_with_mask(x.view(), mask).unwrap();
-    assert_eq!(y, array(&case["output"]), "Keras's output, to the bit");
-    let cot = array(&case["cotangent"]);
+    assert_eq!(y, json_array(&case["output"]), "Keras's output, to the bit");
+    let cot = json_array(&case["cotangent"]);
     let grads = layer.backward(&tape, &[cot.view()]).unwrap();
     assert_eq!(
         grads.input,
-        array(&case["input_gradient"]),
+        json_array(&case["input_gradient"]),
         "TensorFlow's gradient"
     );
     let wrong = layer.forward_train_with_mask(x.view(), ArrayD::ones(IxDyn(&[3, 5])));

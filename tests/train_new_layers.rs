@@ -5,8 +5,11 @@
 //! `Embedding(mask_zero)` model's gradients agree with TensorFlow's
 //! (`tests/keras_files/gradients/record.py`).
 
+mod common;
+
 use std::path::Path;
 
+use common::json_array;
 use ndarray::{Array2, Array3, ArrayD, IxDyn, array, s};
 use rnn_basics::layers::{Dense, Dropout, Embedding, Masking};
 use rnn_basics::model::{ModelLayer, Sequential};
@@ -456,22 +459,6 @@ fn fit_trains_through_embedding_masking_and_dropout() {
     assert!(history.loss[4] < history.loss[0], "{history:?}");
 }
 
-fn array(v: &Value) -> ArrayD<f32> {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let data: Vec<f32> = v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_f64().unwrap() as f32)
-        .collect();
-    ArrayD::from_shape_vec(IxDyn(&shape), data).unwrap()
-}
-
 /// TensorFlow's gradients of `Σ output · cotangent` for
 /// Embedding(7, 3, mask_zero) → LSTM(4, return_sequences) → Dense(2, tanh),
 /// recorded by `tests/keras_files/gradients/record.py` (keras 3.15.1,
@@ -486,7 +473,7 @@ fn embedding_lstm_gradients_match_tensorflow() {
         .as_array()
         .unwrap()
         .iter()
-        .map(array)
+        .map(json_array)
         .collect();
     model.set_weights(&weights).unwrap();
     let ids: Vec<f32> = case["ids"]
@@ -501,7 +488,7 @@ fn embedding_lstm_gradients_match_tensorflow() {
         })
         .collect();
     let x = ArrayD::from_shape_vec(IxDyn(&[3, 6]), ids).unwrap();
-    let cot = array(&case["cotangent"]);
+    let cot = json_array(&case["cotangent"]);
     let (out, tape) = model.forward_train(x.view(), CallArgs::default()).unwrap();
     let close = |a: &ArrayD<f32>, b: &ArrayD<f32>, what: &str| {
         assert_eq!(a.shape(), b.shape(), "{what}");
@@ -512,13 +499,13 @@ fn embedding_lstm_gradients_match_tensorflow() {
             );
         }
     };
-    close(&out, &array(&case["output"]), "output");
+    close(&out, &json_array(&case["output"]), "output");
     let g = model.backward(&tape, &[cot.view()]).unwrap();
     let want: Vec<ArrayD<f32>> = case["gradients"]
         .as_array()
         .unwrap()
         .iter()
-        .map(array)
+        .map(json_array)
         .collect();
     assert_eq!(g.weights.len(), want.len());
     for ((got, want), name) in g

@@ -16,6 +16,7 @@ use ndarray::{
 };
 
 use super::fast::FastCell;
+use super::sequence::through_time;
 use crate::activation::Activation;
 use crate::cell::Cell;
 use crate::layers::{RecurrentDropout, seeded_mask, splitmix64};
@@ -572,9 +573,9 @@ fn step_backward(
     }
 }
 
-/// Runs the time loop backward (as [`super::sequence`] does for the
-/// ordinary path, with Keras's masks): returns the weights' gradients, the
-/// input's, and the initial states'.
+/// Runs the time loop backward (the ordinary path's loop,
+/// [`super::sequence::through_time`], with Keras's masks): returns the
+/// weights' gradients, the input's, and the initial states'.
 pub(crate) fn backward(
     cell: FastCell<'_>,
     config: &RnnConfig,
@@ -585,13 +586,11 @@ pub(crate) fn backward(
 ) -> super::Gradients {
     let w = Weights::of(cell);
     let (batch, time, input_dim) = tape.x.dim();
-    let (units, count) = (w.units, d_state.len());
     let mut weights: Vec<ndarray::ArrayD<f32>> = weight_shapes
         .iter()
         .map(|shape| ndarray::ArrayD::zeros(shape.as_slice()))
         .collect();
     let mut d_x = Array3::<f32>::zeros((batch, time, input_dim));
-    let mut carry = Array2::<f32>::zeros((batch, units));
     {
         let mut views: Vec<ArrayViewMutD<f32>> = weights.iter_mut().map(|a| a.view_mut()).collect();
         let (first, rest) = views.split_at_mut(2);
@@ -607,65 +606,22 @@ pub(crate) fn backward(
                 .expect("recurrent kernel is 2-D"),
             bias: rest.first_mut(),
         };
-        for n in (0..time).rev() {
-            let t = rnn::time_index(config.go_backwards, time, n);
-            let mut g = carry.clone();
-            if config.return_sequences {
-                g += &d_output.slice(s![.., n, ..]);
-            } else if n == time - 1 {
-                g += &d_output
-                    .view()
-                    .into_dimensionality::<Ix2>()
-                    .expect("(batch, units)");
-            }
-            let mut d_new = d_state.clone();
-            let mut kept = None;
-            match &tape.mask {
-                Some(mask) => {
-                    let mut keep: Vec<Array2<f32>> =
-                        (0..count).map(|_| Array2::zeros((batch, units))).collect();
-                    for b in 0..batch {
-                        if mask[[b, t]] {
-                            let mut row = d_new[0].row_mut(b);
-                            row += &g.row(b);
-                            carry.row_mut(b).fill(0.0);
-                        } else {
-                            for k in 0..count {
-                                keep[k].row_mut(b).assign(&d_state[k].row(b));
-                                d_new[k].row_mut(b).fill(0.0);
-                            }
-                            if config.zero_output_for_mask {
-                                carry.row_mut(b).fill(0.0);
-                            } else {
-                                carry.row_mut(b).assign(&g.row(b));
-                            }
-                        }
-                    }
-                    kept = Some(keep);
-                }
-                None => {
-                    d_new[0] += &g;
-                    carry.fill(0.0);
-                }
-            }
+        let mask = tape.mask.as_ref();
+        d_state = through_time(config, mask, d_output, d_state, time, |n, t, d_new| {
             let mut d_xt = Array2::<f32>::zeros((batch, input_dim));
-            let mut d_prev = step_backward(
+            let x_t = tape.x.slice(s![.., t, ..]);
+            let d_prev = step_backward(
                 &w,
                 &tape.steps[n],
-                tape.x.slice(s![.., t, ..]),
+                x_t,
                 &tape.masks,
-                &d_new,
+                d_new,
                 &mut grads,
                 &mut d_xt,
             );
             d_x.slice_mut(s![.., t, ..]).assign(&d_xt);
-            if let Some(keep) = kept {
-                for (d, k) in d_prev.iter_mut().zip(keep) {
-                    *d += &k;
-                }
-            }
-            d_state = d_prev;
-        }
+            d_prev
+        });
     }
     super::Gradients {
         weights,

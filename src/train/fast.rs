@@ -680,9 +680,8 @@ pub(crate) fn backward(
             Vec::new()
         };
         super::profile::mark("backward: weight gradients: packing");
-        let mut out = vec![0.0f32; (input + units) * width];
-        let total = input + units;
-        let parts = threads.min(total / 8).max(1);
+        // The same split as the transposes: part p makes output rows r.
+        let mut out = vec![0.0f32; total * width];
         let outs = Shared::of(&mut out);
         in_parts(parts, &|p| {
             let r = range(total, parts, p);

@@ -169,15 +169,8 @@ fn forward_dropped<C: CellBackward>(
     ))
 }
 
-/// Runs the time loop backward.
-///
-/// At step `s` (in the order the steps ran, input step `t`), the output
-/// gradient `g` is the cotangent of that output plus what flows back from
-/// later steps that repeated it. For an example whose mask is on, `g` joins
-/// the gradient of the new hidden state and the cell's step runs backward;
-/// for a masked example the state was carried over unchanged, so its
-/// gradient passes straight to the previous state, and `g` passes to the
-/// previous output (unless `zero_output_for_mask` made the output zero).
+/// Runs the layer backward over its tape: the fast path's, the per-gate
+/// dropout path's, or the cell's own step backward in [`through_time`].
 fn backward_steps<C: CellBackward>(
     cell: &C,
     layer: &str,
@@ -255,19 +248,66 @@ fn backward_steps<C: CellBackward>(
     let mut grads: Vec<_> = weights.iter_mut().map(|w| w.view_mut()).collect();
     let mut d_x = Array3::<f32>::zeros((batch, time, input_dim));
     let mut d_xw = Array2::<f32>::zeros((batch, cell.gate_width()));
-    let mut carry = Array2::<f32>::zeros((batch, units));
+    let d_state = through_time(
+        &config,
+        tape.mask.as_ref(),
+        &d_output,
+        d_state,
+        time,
+        |step, t, d_new| {
+            let d_prev = super::profile::time("recurrent", || {
+                cell.recur_backward(&tape.caches[step], d_new, d_xw.view_mut(), &mut grads)
+            });
+            let d_xt = super::profile::time("input_products", || {
+                cell.project_backward(tape.x.slice(s![.., t, ..]), d_xw.view(), &mut grads)
+            });
+            d_x.slice_mut(s![.., t, ..]).assign(&d_xt);
+            d_prev
+        },
+    );
+    drop(grads);
+    Ok(Gradients {
+        weights,
+        input: d_x.into_dyn(),
+        initial_state: d_state,
+    })
+}
 
-    for step in (0..time).rev() {
-        let t = rnn::time_index(config.go_backwards, time, step);
+/// The time loop of backpropagation through time, run from the last step
+/// to the first with Keras's masks: `step(s, t, d_new)` runs loop step `s`
+/// (input time `t`) backward from the gradients of the states it produced
+/// and returns those of the states before it. Returns the gradients of the
+/// initial states.
+///
+/// At each step the output gradient `g` is the cotangent of that output
+/// plus what flows back from later steps that repeated it. For an example
+/// whose mask is on, `g` joins the gradient of the new hidden state; for a
+/// masked example the state was carried over unchanged, so its gradient
+/// passes straight to the previous state (the step sees zeros), and `g`
+/// passes to the previous output (unless `zero_output_for_mask` made the
+/// output zero).
+pub(super) fn through_time(
+    config: &RnnConfig,
+    mask: Option<&Array2<bool>>,
+    d_output: &ArrayD<f32>,
+    mut d_state: Vec<Array2<f32>>,
+    time: usize,
+    mut step: impl FnMut(usize, usize, &[Array2<f32>]) -> Vec<Array2<f32>>,
+) -> Vec<Array2<f32>> {
+    let (batch, units) = d_state[0].dim();
+    let count = d_state.len();
+    let mut carry = Array2::<f32>::zeros((batch, units));
+    for s in (0..time).rev() {
+        let t = rnn::time_index(config.go_backwards, time, s);
         let mut g = carry.clone();
         if config.return_sequences {
-            g += &d_output.slice(s![.., step, ..]);
-        } else if step == time - 1 {
-            g += &d_output;
+            g += &d_output.slice(s![.., s, ..]);
+        } else if s == time - 1 {
+            g += d_output;
         }
         let mut d_new = d_state.clone();
         let mut passed = None;
-        match &tape.mask {
+        match mask {
             Some(mask) => {
                 let mut keep: Vec<Array2<f32>> =
                     (0..count).map(|_| Array2::zeros((batch, units))).collect();
@@ -295,13 +335,7 @@ fn backward_steps<C: CellBackward>(
                 carry.fill(0.0);
             }
         }
-        let mut d_prev = super::profile::time("recurrent", || {
-            cell.recur_backward(&tape.caches[step], &d_new, d_xw.view_mut(), &mut grads)
-        });
-        let d_xt = super::profile::time("input_products", || {
-            cell.project_backward(tape.x.slice(s![.., t, ..]), d_xw.view(), &mut grads)
-        });
-        d_x.slice_mut(s![.., t, ..]).assign(&d_xt);
+        let mut d_prev = step(s, t, &d_new);
         if let Some(keep) = passed {
             for (d, k) in d_prev.iter_mut().zip(keep) {
                 *d += &k;
@@ -309,12 +343,7 @@ fn backward_steps<C: CellBackward>(
         }
         d_state = d_prev;
     }
-    drop(grads);
-    Ok(Gradients {
-        weights,
-        input: d_x.into_dyn(),
-        initial_state: d_state,
-    })
+    d_state
 }
 
 /// The backward pass; an input dropped before the layer gets its

@@ -141,3 +141,21 @@ fn place(shape: &[usize], mut i: usize) -> Vec<usize> {
     }
     index
 }
+
+/// An array as the recorded fixtures write it: `{"shape": [...], "data": [...]}`,
+/// the data in row-major order.
+pub fn json_array(v: &serde_json::Value) -> ndarray::ArrayD<f32> {
+    let shape: Vec<usize> = v["shape"]
+        .as_array()
+        .expect("a shape")
+        .iter()
+        .map(|d| d.as_u64().expect("a size") as usize)
+        .collect();
+    let data: Vec<f32> = v["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|d| d.as_f64().expect("a number") as f32)
+        .collect();
+    ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), data).expect("data fits the shape")
+}

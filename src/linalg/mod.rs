@@ -8,7 +8,7 @@ mod simd;
 
 pub(crate) use buffers::Buffer;
 
-pub(crate) use packed::{PackCache, PackedMatrix};
+pub(crate) use packed::{PANEL, PackCache, PackedMatrix};
 pub use simd::Level;
 pub(crate) use simd::{detected_level, level as simd_level, multiversion};
 

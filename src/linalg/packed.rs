@@ -7,7 +7,7 @@
 use ndarray::ArrayView2;
 
 use super::buffers::Buffer;
-use super::simd::{self, Level, Start};
+use super::simd::{self, Layout, Level, Start};
 
 /// Columns in one panel: two AVX-512 registers, four AVX2 ones.
 pub(crate) const PANEL: usize = 32;
@@ -77,6 +77,23 @@ impl PackedMatrix {
         }
     }
 
+    /// B (`k × n`) from panels laid out as [`PackedMatrix::pack`] lays
+    /// them: `ceil(n / 32)` panels of `k × 32` numbers, the last padded
+    /// with zeros.
+    pub(crate) fn from_panels(k: usize, n: usize, panels: Buffer) -> Self {
+        assert_eq!(
+            panels.len(),
+            n.div_ceil(PANEL) * k * PANEL,
+            "k × n in panels"
+        );
+        PackedMatrix {
+            k,
+            n,
+            panels,
+            finite: std::sync::OnceLock::new(),
+        }
+    }
+
     /// No infinity or NaN in B (the padding is zeros, so the panels are
     /// finite exactly when B is); found out the first time it is asked.
     fn finite(&self) -> bool {
@@ -101,7 +118,26 @@ impl PackedMatrix {
         } else {
             Start::Zero
         };
-        self.product(a, lda, m, c, ldc, start);
+        self.product(a, lda, Layout::Rows, m, c, ldc, start);
+    }
+
+    /// `C = Aᵀ · B` (or `C += Aᵀ · B`), `A` being `k` rows of `m` numbers
+    /// `lda` apart: a product with a transpose, without a copy of it.
+    pub(crate) fn matmul_transposed(
+        &self,
+        a: &[f32],
+        lda: usize,
+        m: usize,
+        c: &mut [f32],
+        ldc: usize,
+        accumulate: bool,
+    ) {
+        let start = if accumulate {
+            Start::Accumulate
+        } else {
+            Start::Zero
+        };
+        self.product(a, lda, Layout::Columns, m, c, ldc, start);
     }
 
     /// `C = bias + A · B`: the bias row `(n,)` added to every row.
@@ -115,13 +151,15 @@ impl PackedMatrix {
         bias: &[f32],
     ) {
         assert_eq!(bias.len(), self.n, "one bias a column");
-        self.product(a, lda, m, c, ldc, Start::Bias(bias));
+        self.product(a, lda, Layout::Rows, m, c, ldc, Start::Bias(bias));
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn product(
         &self,
         a: &[f32],
         lda: usize,
+        layout: Layout,
         m: usize,
         c: &mut [f32],
         ldc: usize,
@@ -131,15 +169,24 @@ impl PackedMatrix {
         if m == 0 || n == 0 {
             return;
         }
-        assert!(lda >= k && ldc >= n, "strides shorter than the rows");
-        assert!(a.len() >= (m - 1) * lda + k, "A is too short");
+        // A's lines (its rows, or with Layout::Columns its columns): how
+        // many, and how long.
+        let (lines, line) = match layout {
+            Layout::Rows => (m, k),
+            Layout::Columns => (k, m),
+        };
+        assert!(lda >= line && ldc >= n, "strides shorter than the rows");
+        assert!(
+            lines == 0 || a.len() >= (lines - 1) * lda + line,
+            "A is too short"
+        );
         assert!(c.len() >= (m - 1) * ldc + n, "C is too short");
         // A all zeros (a recurrence's first step from the zero state): the
         // kernels would sum products of ±0 onto +0, which gives +0, so the
         // same bits come from adding +0 directly. (Onto a bias, a zero sum's
         // sign would depend on the products, so that case runs as usual.)
         let zero_a =
-            || (0..m).all(|r| a[r * lda..][..k].iter().all(|v| *v == 0.0)) && self.finite();
+            || (0..lines).all(|r| a[r * lda..][..line].iter().all(|v| *v == 0.0)) && self.finite();
         let c_rows = c.chunks_mut(ldc).take(m).map(|row| &mut row[..n]);
         match start {
             Start::Zero if zero_a() => return c_rows.for_each(|row| row.fill(0.0)),
@@ -155,6 +202,13 @@ impl PackedMatrix {
         let panel_len = k * PANEL;
         let whole = n / PANEL;
         let group = (GROUP_NUMBERS / panel_len.max(1)).clamp(1, whole.max(1));
+        // A by columns spanning more than 128 KiB (32 pages, about what the
+        // first-level TLB holds): a block's rows are first copied, column by
+        // column, `ld` numbers apart, an odd number of cache lines, so that
+        // the kernels' passes over them touch few pages and many cache sets.
+        let gather = layout == Layout::Columns && k * lda > 32_768;
+        let ld = (block.div_ceil(16) | 1) * 16;
+        let mut gathered = Buffer::uninit(if gather { ld * k } else { 0 });
         for row0 in (0..m).step_by(block) {
             let rows = block.min(m - row0);
             // Kernels of nearly equal height: 16 rows as 8 + 8, not 12 + 4.
@@ -163,18 +217,31 @@ impl PackedMatrix {
                 let r = row0 + i * rows / kernels;
                 (r, row0 + (i + 1) * rows / kernels - r)
             });
+            if gather {
+                for p in 0..k {
+                    gathered[p * ld..][..rows].copy_from_slice(&a[p * lda + row0..][..rows]);
+                }
+            }
+            // Where a kernel's rows of A start, and how far apart its lines are.
+            let a_at = |r: usize| match layout {
+                Layout::Rows => (a[r * lda..].as_ptr(), lda),
+                Layout::Columns if gather => (gathered[r - row0..].as_ptr(), ld),
+                Layout::Columns => (a[r..].as_ptr(), lda),
+            };
             for first in (0..whole).step_by(group) {
                 let count = group.min(whole - first);
                 let col0 = first * PANEL;
                 for (r, take) in kernel_rows.clone() {
+                    let (a, lda) = a_at(r);
                     // SAFETY: the asserts above bound every row and column read
                     // and written: `take` rows from `r`, `count` panels from `col0`.
                     unsafe {
                         simd::panels(
                             level,
                             k,
-                            a.as_ptr().add(r * lda),
+                            a,
                             lda,
+                            layout,
                             self.panels.as_ptr().add(first * panel_len),
                             count,
                             c.as_mut_ptr().add(r * ldc + col0),
@@ -188,13 +255,15 @@ impl PackedMatrix {
             let col0 = whole * PANEL;
             if col0 < n {
                 for (r, take) in kernel_rows {
+                    let (a, lda) = a_at(r);
                     // SAFETY: as above, with the last `n - col0` columns.
                     unsafe {
                         simd::narrow_panel(
                             level,
                             k,
-                            a.as_ptr().add(r * lda),
+                            a,
                             lda,
+                            layout,
                             self.panels.as_ptr().add(whole * panel_len),
                             c.as_mut_ptr().add(r * ldc + col0),
                             ldc,
@@ -333,6 +402,78 @@ mod tests {
         PackedMatrix::pack(b.view()).matmul(a, k, m, c.as_slice_mut().unwrap(), n, true);
         assert!(c.column(5).iter().all(|v| v.is_nan()));
         assert!(c.column(4).iter().all(|v| *v == 0.0));
+    }
+
+    #[test]
+    fn a_product_with_a_transpose_gives_the_bits_of_the_product_with_its_copy() {
+        let mut rng = crate::init::rng(9);
+        let bits = |c: &Array2<f32>| c.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        for &(m, k, n, lda) in &[
+            (1, 1, 1, 1),
+            (13, 7, 33, 20),
+            (40, 300, 70, 41),
+            // Columns spanning more than 128 KiB: each row block is gathered first.
+            (250, 600, 45, 257),
+            (129, 260, 96, 129),
+        ] {
+            // A's transpose: k rows of m numbers, lda apart.
+            let a_t = crate::init::normal(&mut rng, (k, lda));
+            let a = a_t.slice(s![.., ..m]).t().as_standard_layout().into_owned();
+            let b = crate::init::normal(&mut rng, (k, n));
+            let packed = PackedMatrix::pack(b.view());
+            let start = crate::init::normal(&mut rng, (m, n));
+            for level in crate::testing::simd_levels() {
+                for accumulate in [false, true] {
+                    let run = |transposed: bool| {
+                        crate::testing::with_settings(level, 1, || {
+                            // NaN wherever the product fails to write.
+                            let mut c = if accumulate {
+                                start.clone()
+                            } else {
+                                Array2::from_elem((m, n), f32::NAN)
+                            };
+                            let c_slice = c.as_slice_mut().unwrap();
+                            if transposed {
+                                let a_t = a_t.as_slice().unwrap();
+                                packed.matmul_transposed(a_t, lda, m, c_slice, n, accumulate);
+                            } else {
+                                let a = a.as_slice().unwrap();
+                                packed.matmul(a, k, m, c_slice, n, accumulate);
+                            }
+                            c
+                        })
+                        .unwrap()
+                    };
+                    let (got, want) = (run(true), run(false));
+                    assert!(got.iter().all(|v| v.is_finite()), "{m}x{k}x{n}");
+                    assert_eq!(bits(&got), bits(&want), "{m}x{k}x{n} at {level:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn panels_packed_elsewhere_multiply_as_packed_here() {
+        let mut rng = crate::init::rng(10);
+        let (m, k, n) = (6, 11, 45);
+        let a = crate::init::normal(&mut rng, (m, k));
+        let b = crate::init::normal(&mut rng, (k, n));
+        let packed = PackedMatrix::pack(b.view());
+        let copy = PackedMatrix::from_panels(k, n, packed.panels.clone());
+        let product = |p: &PackedMatrix| {
+            let mut c = Array2::<f32>::from_elem((m, n), f32::NAN);
+            p.matmul(
+                a.as_slice().unwrap(),
+                k,
+                m,
+                c.as_slice_mut().unwrap(),
+                n,
+                false,
+            );
+            c
+        };
+        let worst = max_diff(&product(&copy), &reference(&a, &b));
+        assert!(worst < 1e-4, "{worst}");
     }
 
     #[test]

@@ -106,6 +106,7 @@ pub(crate) unsafe fn narrow_panel(
     k: usize,
     a: *const f32,
     lda: usize,
+    layout: Layout,
     panel: *const f32,
     c: *mut f32,
     ldc: usize,
@@ -130,6 +131,7 @@ pub(crate) unsafe fn narrow_panel(
             k,
             a,
             lda,
+            layout,
             panel,
             1,
             tile.as_mut_ptr(),
@@ -149,6 +151,15 @@ pub(crate) unsafe fn narrow_panel(
             out.copy_from_slice(&row[..cols]);
         }
     }
+}
+
+/// How A's numbers lie: row after row (`A[r][p]` at `r·lda + p`), or
+/// column after column (at `p·lda + r`, as A's transpose lies row after
+/// row), so that a product with a transpose needs no copy of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Layout {
+    Rows,
+    Columns,
 }
 
 /// What C starts from: zeros, its own numbers (`C += A·B`), or a bias row
@@ -175,7 +186,8 @@ impl<'a> Start<'a> {
 ///
 /// # Safety
 ///
-/// `a` must hold `rows` rows of `k` numbers, `lda` apart; `panels` `count`
+/// `a` must hold `rows` rows of `k` numbers, `lda` apart (with
+/// [`Layout::Columns`], `k` columns of `rows` numbers); `panels` `count`
 /// panels of `k × 32` numbers; `c` `rows` rows of `32·count` numbers, `ldc`
 /// apart (and a bias `32·count` numbers); `rows` at most the level's rows
 /// per kernel.
@@ -185,6 +197,7 @@ pub(crate) unsafe fn panels(
     k: usize,
     a: *const f32,
     lda: usize,
+    layout: Layout,
     panels: *const f32,
     count: usize,
     c: *mut f32,
@@ -201,28 +214,40 @@ pub(crate) unsafe fn panels(
     unsafe {
         match level {
             #[cfg(target_arch = "x86_64")]
-            Level::Avx512 => {
-                dispatch_rows!(avx512, rows, (k, a, lda, panels, count, c, ldc, bias, accumulate); 1 2 3 4 5 6 7 8 9 10 11 12)
-            }
+            Level::Avx512 => match layout {
+                Layout::Rows => {
+                    dispatch_rows!(avx512, rows, false, (k, a, lda, panels, count, c, ldc, bias, accumulate); 1 2 3 4 5 6 7 8 9 10 11 12)
+                }
+                Layout::Columns => {
+                    dispatch_rows!(avx512, rows, true, (k, a, lda, panels, count, c, ldc, bias, accumulate); 1 2 3 4 5 6 7 8 9 10 11 12)
+                }
+            },
             #[cfg(target_arch = "x86_64")]
-            Level::Avx2 => {
-                dispatch_rows!(avx2, rows, (k, a, lda, panels, count, c, ldc, bias, accumulate); 1 2 3)
-            }
-            _ => portable(k, a, lda, panels, count, c, ldc, bias, rows, accumulate),
+            Level::Avx2 => match layout {
+                Layout::Rows => {
+                    dispatch_rows!(avx2, rows, false, (k, a, lda, panels, count, c, ldc, bias, accumulate); 1 2 3)
+                }
+                Layout::Columns => {
+                    dispatch_rows!(avx2, rows, true, (k, a, lda, panels, count, c, ldc, bias, accumulate); 1 2 3)
+                }
+            },
+            _ => portable(
+                k, a, lda, layout, panels, count, c, ldc, bias, rows, accumulate,
+            ),
         }
     }
 }
 
-/// Calls `$module::kernel::<R>` for the run-time row count.
+/// Calls `$module::kernel::<R, COLUMNS>` for the run-time row count.
 macro_rules! dispatch_rows {
-    ($module:ident, $rows:expr, $args:tt; $($n:literal)*) => {
+    ($module:ident, $rows:expr, $columns:literal, $args:tt; $($n:literal)*) => {
         match $rows {
-            $($n => dispatch_rows!(@call $module, $n, $args),)*
+            $($n => dispatch_rows!(@call $module, $n, $columns, $args),)*
             _ => unreachable!("more rows than the kernel takes"),
         }
     };
-    (@call $module:ident, $n:literal, ($($arg:expr),*)) => {
-        $module::kernel::<$n>($($arg),*)
+    (@call $module:ident, $n:literal, $columns:literal, ($($arg:expr),*)) => {
+        $module::kernel::<$n, $columns>($($arg),*)
     };
 }
 use dispatch_rows;
@@ -246,6 +271,15 @@ fn panel_at(
     (panel, c.wrapping_add(j * PANEL), bias)
 }
 
+/// Where A's number in row `r` and column `p` lies.
+#[inline(always)]
+fn at(layout: Layout, lda: usize, r: usize, p: usize) -> usize {
+    match layout {
+        Layout::Rows => r * lda + p,
+        Layout::Columns => p * lda + r,
+    }
+}
+
 /// Plain loops, for CPUs without AVX2.
 ///
 /// # Safety
@@ -256,6 +290,7 @@ unsafe fn portable(
     k: usize,
     a: *const f32,
     lda: usize,
+    layout: Layout,
     panels: *const f32,
     count: usize,
     c: *mut f32,
@@ -276,7 +311,7 @@ unsafe fn portable(
                 // SAFETY: within A's row r and the panel, as the caller promised.
                 let (x, b) = unsafe {
                     (
-                        *a.add(r * lda + p),
+                        *a.add(at(layout, lda, r, p)),
                         std::slice::from_raw_parts(panel.add(p * PANEL), PANEL),
                     )
                 };
@@ -309,7 +344,7 @@ mod avx512 {
     /// As [`super::panels`], on a CPU with AVX-512F.
     #[target_feature(enable = "avx512f")]
     #[allow(clippy::too_many_arguments)]
-    pub(super) unsafe fn kernel<const R: usize>(
+    pub(super) unsafe fn kernel<const R: usize, const COLUMNS: bool>(
         k: usize,
         a: *const f32,
         lda: usize,
@@ -320,6 +355,11 @@ mod avx512 {
         bias: *const f32,
         accumulate: bool,
     ) {
+        let layout = if COLUMNS {
+            super::Layout::Columns
+        } else {
+            super::Layout::Rows
+        };
         for j in 0..count {
             let (panel, c, bias) = super::panel_at(j, k, panels, c, bias);
             let start = if bias.is_null() {
@@ -335,7 +375,7 @@ mod avx512 {
                     let b0 = _mm512_loadu_ps(panel.add(p * PANEL));
                     let b1 = _mm512_loadu_ps(panel.add(p * PANEL + 16));
                     for (r, row) in acc.iter_mut().enumerate() {
-                        let x = _mm512_set1_ps(*a.add(r * lda + p));
+                        let x = _mm512_set1_ps(*a.add(super::at(layout, lda, r, p)));
                         row[0] = _mm512_fmadd_ps(x, b0, row[0]);
                         row[1] = _mm512_fmadd_ps(x, b1, row[1]);
                     }
@@ -371,7 +411,7 @@ mod avx2 {
     /// As [`super::panels`], on a CPU with AVX2 and FMA.
     #[target_feature(enable = "avx2,fma")]
     #[allow(clippy::too_many_arguments)]
-    pub(super) unsafe fn kernel<const R: usize>(
+    pub(super) unsafe fn kernel<const R: usize, const COLUMNS: bool>(
         k: usize,
         a: *const f32,
         lda: usize,
@@ -382,6 +422,11 @@ mod avx2 {
         bias: *const f32,
         accumulate: bool,
     ) {
+        let layout = if COLUMNS {
+            super::Layout::Columns
+        } else {
+            super::Layout::Rows
+        };
         for j in 0..count {
             let (panel, c, bias) = super::panel_at(j, k, panels, c, bias);
             let start = if bias.is_null() {
@@ -401,7 +446,7 @@ mod avx2 {
                         _mm256_loadu_ps(panel.add(p * PANEL + 24)),
                     ];
                     for (r, row) in acc.iter_mut().enumerate() {
-                        let x = _mm256_set1_ps(*a.add(r * lda + p));
+                        let x = _mm256_set1_ps(*a.add(super::at(layout, lda, r, p)));
                         for (lane, bv) in row.iter_mut().zip(b) {
                             *lane = _mm256_fmadd_ps(x, bv, *lane);
                         }

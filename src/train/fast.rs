@@ -21,14 +21,12 @@
 
 #![allow(clippy::too_many_arguments)]
 
-use std::sync::Mutex;
-
 use ndarray::{Array2, Array3, ArrayD, ArrayView2, ArrayView3, ArrayViewMut2, Axis};
 
 use super::Gradients;
 use crate::activation::Activation;
 use crate::cell::{Cell, GruCell, LstmCell, SimpleRnnCell};
-use crate::linalg::{Buffer, PackedMatrix, multiversion};
+use crate::linalg::{Buffer, PANEL, PackedMatrix, multiversion};
 use crate::parallel;
 use crate::rnn::{RnnConfig, RnnOutput, time_index};
 
@@ -647,112 +645,139 @@ pub(crate) fn backward(
     });
 
     // The weight gradients: [kernel; recurrent_kernel] = [xᵀ; h_prevᵀ] · dz
-    // over all rows (t, b) at once, split across threads by output rows.
-    let (d_kernel, d_recurrent) = super::profile::time("backward: weight gradients", || {
-        // xᵀ and h_prevᵀ, `input` and `units` rows of all rows' numbers.
-        super::profile::mark("");
-        let total = input + units;
-        let mut at = Buffer::uninit(total * rows);
-        let parts = threads.min(total / 8).max(1);
-        let ats = Shared::of(&mut at);
-        in_parts(parts, &|p| {
-            let r = range(total, parts, p);
-            // SAFETY: part p writes rows r of `at` only.
-            let to = unsafe { ats.rows(r.start * rows, r.len() * rows) };
-            let split = input.clamp(r.start, r.end);
-            let (to_x, to_h) = to.split_at_mut((split - r.start) * rows);
-            transpose_columns(&tape.xtm, rows, input, r.start..split, to_x, rows);
-            if r.end > split {
-                let columns = split - input..r.end - input;
-                for t in 0..time {
-                    let s = time_index(go_backwards, time, t);
-                    let from = &tape.h[s * batch * units..][..batch * units];
-                    let to = &mut to_h[t * batch..];
-                    transpose_columns(from, batch, units, columns.clone(), to, rows);
+    // over all rows (t, b) at once, and the bias gradients, dz's column
+    // sums. The threads share dz's columns: each packs its columns of dz
+    // (and dzu) a chunk of rows at a time, adds them to its bias sums, and
+    // multiplies the chunk while it is in the cache, so dz is read once.
+    // xᵀ is read where x lies, and so is h_prevᵀ but with `go_backwards`
+    // (whose steps run against the rows' order of time): that one is copied.
+    let (d_kernel, d_recurrent, bias, recurrent_bias) =
+        super::profile::time("backward: weight gradients", || {
+            super::profile::mark("");
+            let total = input + units;
+            let mut h_t = Buffer::uninit(if go_backwards { units * rows } else { 0 });
+            if go_backwards {
+                let parts = threads.min(units / 8).max(1);
+                let to = Shared::of(&mut h_t);
+                in_parts(parts, &|p| {
+                    let r = range(units, parts, p);
+                    // SAFETY: part p writes rows r of `h_t` only.
+                    let to = unsafe { to.rows(r.start * rows, r.len() * rows) };
+                    for t in 0..time {
+                        let s = time_index(go_backwards, time, t);
+                        let from = &tape.h[s * batch * units..][..batch * units];
+                        let to = &mut to[t * batch..];
+                        transpose_columns(from, batch, units, r.clone(), to, rows);
+                    }
+                });
+            }
+            super::profile::mark("backward: weight gradients: transposes");
+            let panels = width.div_ceil(PANEL);
+            let parts = threads.min(panels).max(1);
+            let sums = |on: bool| vec![0.0f32; if on { width } else { 0 }];
+            let (mut bias, mut recurrent_bias) =
+                (sums(cell.has_bias()), sums(cell.has_bias() && gru));
+            // Each part's columns of the gradients, `total` rows of them.
+            let mut pieces: Vec<Vec<f32>> = (0..parts)
+                .map(|p| vec![0.0f32; total * columns_of(width, parts, p).len()])
+                .collect();
+            let pieces_s: Vec<Shared> = pieces.iter_mut().map(|v| Shared::of(v)).collect();
+            let (bias_s, recurrent_bias_s) =
+                (Shared::of(&mut bias), Shared::of(&mut recurrent_bias));
+            in_parts(parts, &|p| {
+                let columns = columns_of(width, parts, p);
+                let n = columns.len();
+                // SAFETY: part p writes its own piece and its own columns of
+                // the bias sums only.
+                let c = unsafe { pieces_s[p].rows(0, total * n) };
+                let mine = |s: Shared, on: bool| -> &mut [f32] {
+                    if on {
+                        unsafe { s.rows(columns.start, n) }
+                    } else {
+                        &mut []
+                    }
+                };
+                let (my_bias, my_recurrent_bias) = (
+                    mine(bias_s, cell.has_bias()),
+                    mine(recurrent_bias_s, cell.has_bias() && gru),
+                );
+                let (ck, cr) = c.split_at_mut(input * n);
+                for (i, start) in (0..rows).step_by(KC).enumerate() {
+                    let chunk = start..(start + KC).min(rows);
+                    let k = chunk.len();
+                    let packed = |b: &[f32], sums: &mut [f32]| {
+                        let panels = pack_columns(b, width, chunk.clone(), columns.clone(), sums);
+                        PackedMatrix::from_panels(k, n, panels)
+                    };
+                    let dz_chunk = packed(&dz, &mut *my_bias);
+                    dz_chunk.matmul_transposed(
+                        &tape.xtm[start * input..],
+                        input,
+                        input,
+                        ck,
+                        n,
+                        i > 0,
+                    );
+                    let b = if gru {
+                        packed(&dzu, &mut *my_recurrent_bias)
+                    } else {
+                        dz_chunk
+                    };
+                    if go_backwards {
+                        b.matmul(&h_t[start..], rows, units, cr, n, i > 0);
+                    } else {
+                        // h_prev of row (t, b) is the state of slot t.
+                        b.matmul_transposed(&tape.h[start * units..], units, units, cr, n, i > 0);
+                    }
+                }
+            });
+            super::profile::mark("backward: weight gradients: packing, products and bias");
+            // The pieces side by side.
+            let mut out = vec![0.0f32; total * width];
+            for (p, piece) in pieces.iter().enumerate() {
+                let columns = columns_of(width, parts, p);
+                for (row, from) in out
+                    .chunks_exact_mut(width)
+                    .zip(piece.chunks_exact(columns.len()))
+                {
+                    row[columns.clone()].copy_from_slice(from);
                 }
             }
+            let d_recurrent = out.split_off(input * width);
+            (
+                Array2::from_shape_vec((input, width), out).expect("input × width"),
+                Array2::from_shape_vec((units, width), d_recurrent).expect("units × width"),
+                bias,
+                recurrent_bias,
+            )
         });
-        super::profile::mark("backward: weight gradients: transposes");
-        let dz_chunks = pack_chunks(&dz, rows, width, threads);
-        let dzu_chunks = if gru {
-            pack_chunks(&dzu, rows, width, threads)
-        } else {
-            Vec::new()
-        };
-        super::profile::mark("backward: weight gradients: packing");
-        // The same split as the transposes: part p makes output rows r.
-        let mut out = vec![0.0f32; total * width];
-        let outs = Shared::of(&mut out);
-        in_parts(parts, &|p| {
-            let r = range(total, parts, p);
-            // SAFETY: part p writes output rows r only.
-            let c = unsafe { outs.rows(r.start * width, r.len() * width) };
-            // Kernel rows with dz, recurrent rows with dzu (GRU) or dz.
-            let split = input.clamp(r.start, r.end);
-            let (ck, cr) = c.split_at_mut((split - r.start) * width);
-            if split > r.start {
-                gemm(
-                    &at[r.start * rows..],
-                    rows,
-                    split - r.start,
-                    &dz_chunks,
-                    ck,
-                    width,
-                );
-            }
-            if r.end > split {
-                let b = if gru { &dzu_chunks } else { &dz_chunks };
-                gemm(&at[split * rows..], rows, r.end - split, b, cr, width);
-            }
-        });
-        super::profile::mark("backward: weight gradients: products");
-        let d_recurrent = out.split_off(input * width);
-        (
-            Array2::from_shape_vec((input, width), out).expect("input × width"),
-            Array2::from_shape_vec((units, width), d_recurrent).expect("units × width"),
-        )
-    });
 
-    // The input's gradient: dz · kernelᵀ, every row at once.
+    // The input's gradient: dz · kernelᵀ, example by example, straight into
+    // `(batch, time, input)`: an example's rows of dz are `batch` rows apart.
     let d_x = super::profile::time("backward: input gradient", || {
         let kernel_t = pack_chunks_view(cell.kernel().t());
-        let mut dxtm = Buffer::uninit(rows * input);
-        let parts = threads.min(rows / 16).max(1);
-        let outs = Shared::of(&mut dxtm);
-        in_parts(parts, &|p| {
-            let r = range(rows, parts, p);
-            // SAFETY: part p writes rows r only.
-            let c = unsafe { outs.rows(r.start * input, r.len() * input) };
-            gemm(&dz[r.start * width..], width, r.len(), &kernel_t, c, input);
-        });
         let mut d_x = Array3::<f32>::zeros((batch, time, input));
-        for (b, mut example) in d_x.outer_iter_mut().enumerate() {
-            for (t, mut row) in example.outer_iter_mut().enumerate() {
-                row.as_slice_mut()
-                    .expect("standard layout")
-                    .copy_from_slice(&dxtm[(t * batch + b) * input..][..input]);
+        let parts = threads.min(batch).max(1);
+        let out = Shared::of(d_x.as_slice_mut().expect("standard layout"));
+        in_parts(parts, &|p| {
+            for b in range(batch, parts, p) {
+                // SAFETY: example b's numbers, which no other part writes.
+                let c = unsafe { out.rows(b * time * input, time * input) };
+                gemm(&dz[b * width..], batch * width, time, &kernel_t, c, input);
             }
-        }
+        });
         d_x
     });
 
     let mut weights = vec![d_kernel.into_dyn(), d_recurrent.into_dyn()];
     if cell.has_bias() {
-        super::profile::time("backward: bias", || {
-            let mut bias = vec![0.0f32; width];
-            column_sums(&dz, width, &mut bias);
-            if gru {
-                let mut recurrent = vec![0.0f32; width];
-                column_sums(&dzu, width, &mut recurrent);
-                bias.extend(recurrent);
-                weights.push(
-                    Array2::from_shape_vec((2, width), bias)
-                        .expect("two rows")
-                        .into_dyn(),
-                );
-            } else {
-                weights.push(ndarray::Array1::from(bias).into_dyn());
-            }
+        weights.push(if gru {
+            let both = [bias, recurrent_bias].concat();
+            Array2::from_shape_vec((2, width), both)
+                .expect("two rows")
+                .into_dyn()
+        } else {
+            ndarray::Array1::from(bias).into_dyn()
         });
     }
     let initial_state = d_initial
@@ -766,28 +791,40 @@ pub(crate) fn backward(
     }
 }
 
-/// `b` (`k × n`, rows one after another) packed in chunks of [`KC`] rows,
-/// on up to `threads` threads.
-fn pack_chunks(b: &[f32], k: usize, n: usize, threads: usize) -> Vec<PackedMatrix> {
-    let count = k.div_ceil(KC);
-    let slots: Vec<Mutex<Option<PackedMatrix>>> = (0..count).map(|_| Mutex::new(None)).collect();
-    let parts = threads.min(count).max(1);
-    in_parts(parts, &|p| {
-        for i in (p..count).step_by(parts) {
-            let r = i * KC..((i + 1) * KC).min(k);
-            let view = ArrayView2::from_shape((r.len(), n), &b[r.start * n..r.end * n])
-                .expect("rows of b");
-            *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(PackedMatrix::pack(view));
+/// Part `p`'s columns of `width` shared by `parts`: whole panels, nearly
+/// as many each.
+fn columns_of(width: usize, parts: usize, p: usize) -> std::ops::Range<usize> {
+    let mine = range(width.div_ceil(PANEL), parts, p);
+    mine.start * PANEL..(mine.end * PANEL).min(width)
+}
+
+/// The `rows` and `columns` of `b` (rows of `width` numbers) packed as
+/// [`PackedMatrix::from_panels`] takes them; each row's numbers are also
+/// added to `sums`, unless it is empty.
+fn pack_columns(
+    b: &[f32],
+    width: usize,
+    rows: std::ops::Range<usize>,
+    columns: std::ops::Range<usize>,
+    sums: &mut [f32],
+) -> Buffer {
+    let panel_len = rows.len() * PANEL;
+    let mut to = Buffer::uninit(columns.len().div_ceil(PANEL) * panel_len);
+    for (q, row) in b[rows.start * width..rows.end * width]
+        .chunks_exact(width)
+        .enumerate()
+    {
+        let row = &row[columns.clone()];
+        for (j, run) in row.chunks(PANEL).enumerate() {
+            let slot = &mut to[j * panel_len + q * PANEL..][..PANEL];
+            slot[..run.len()].copy_from_slice(run);
+            slot[run.len()..].fill(0.0);
         }
-    });
-    slots
-        .into_iter()
-        .map(|s| {
-            s.into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .expect("every chunk packed")
-        })
-        .collect()
+        if !sums.is_empty() {
+            add(sums, row);
+        }
+    }
+    to
 }
 
 /// `b` packed in chunks of [`KC`] rows, whatever its strides.
@@ -808,7 +845,6 @@ fn gemm(a: &[f32], lda: usize, m: usize, b: &[PackedMatrix], c: &mut [f32], ldc:
         chunk.matmul(&a[i * KC..], lda, m, c, ldc, i > 0);
     }
 }
-
 /// The columns `columns` of `from` (`rows × cols`) as rows of `to`, `ld`
 /// apart: column `c` becomes row `c - columns.start`.
 fn transpose_columns(
@@ -842,15 +878,6 @@ multiversion! {
     /// `to += from`, number by number.
     fn add(to: &mut [f32], from: &[f32]) {
         to.iter_mut().zip(from).for_each(|(a, b)| *a += *b);
-    }
-}
-
-multiversion! {
-    /// The sums of every column of `rows` (rows of `width` numbers), row after row.
-    fn column_sums(rows: &[f32], width: usize, sums: &mut [f32]) {
-        for row in rows.chunks_exact(width) {
-            sums.iter_mut().zip(row).for_each(|(s, v)| *s += *v);
-        }
     }
 }
 

@@ -8,6 +8,7 @@
 //! cargo run --release --bin bench-train -- --digest     # gradient digests, no timing
 //! cargo run --release --bin bench-train -- --breakdown  # where a step's time goes
 //! cargo run --release --bin bench-train -- --masked     # with an all-true mask: the masked path
+//! cargo run --release --bin bench-train -- --peak       # the ceiling: a pure multiply-add loop
 //! ```
 //!
 //! One training step: the forward pass over the whole sequence
@@ -33,6 +34,10 @@ use rnn_basics::train::{Backward, Gradients, RecurrentTape};
 #[path = "../../benches/timing.rs"]
 mod timing;
 use timing::median;
+
+#[path = "../../benches/peak.rs"]
+mod peak;
+use peak::peak_gflops;
 
 #[path = "../../benches/workloads.rs"]
 #[allow(dead_code)]
@@ -90,6 +95,12 @@ fn main() {
     let masked = flag("--masked");
     let only: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     let runs = if quick { 5 } else { 15 };
+    if flag("--peak") {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let gflops = peak_gflops(threads, runs);
+        println!("{{\"peak_multiply_add_gflops\": {gflops:.1}, \"threads\": {threads}}}");
+        return;
+    }
     for w in workloads().filter(|w| only.is_empty() || only.iter().any(|o| *o == w.name)) {
         let layer = w.layer();
         let x = w.input();

@@ -263,6 +263,18 @@ fn catalogue() -> Vec<Entry> {
             Box::new(|| Gru::new(0, 2, &mut rng()).map(|_| ())),
         ),
         (
+            "units beyond any real layer",
+            Kind::Config,
+            &["SimpleRNN", "units 16777217", "must be at most 16777216"],
+            Box::new(|| SimpleRnn::new((1 << 24) + 1, 4, &mut rng()).map(|_| ())),
+        ),
+        (
+            "input_dim beyond any real layer",
+            Kind::Config,
+            &["GRU", "input_dim 16777217 must be at most 16777216"],
+            Box::new(|| Gru::new(2, (1 << 24) + 1, &mut rng()).map(|_| ())),
+        ),
+        (
             "Dense units = 0",
             Kind::Config,
             &["Dense", "units must be at least 1"],

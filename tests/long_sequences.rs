@@ -1,16 +1,20 @@
 //! A million time steps through each layer: the working memory stays a few
 //! megabytes and does not grow with the sequence (return_sequences=false),
-//! and nothing recurses.
+//! and nothing recurses. A long `fit` holds the same memory from epoch to
+//! epoch.
 //!
 //! This file is its own test binary, so the counting allocator below sees
 //! only this test.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ndarray::Array3;
-use rnn_basics::layers::RecurrentLayer;
+use ndarray::{Array1, Array3};
+use rnn_basics::layers::{Dense, RecurrentLayer};
+use rnn_basics::model::Sequential;
 use rnn_basics::prelude::*;
+use rnn_basics::train::{self, Adam, Dataset, FitConfig, Loss, Target};
 
 struct Counting;
 
@@ -35,6 +39,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+/// One measuring test at a time: the counts are the whole process's.
+static SERIAL: Mutex<()> = Mutex::new(());
+
 /// Bytes allocated at the peak of `f`, beyond what was in use before it.
 /// `f` runs on a thread of its own, so that the buffers a thread keeps
 /// between calls (the layers' scratch for projected inputs) are counted in
@@ -48,6 +55,7 @@ fn working_memory(f: impl FnOnce() + Send) -> usize {
 
 #[test]
 fn a_million_steps_in_a_few_megabytes() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut rng = init::rng(3);
     let layers: Vec<RecurrentLayer> = vec![
         SimpleRnn::new(16, 8, &mut rng).unwrap().into(),
@@ -76,6 +84,66 @@ fn a_million_steps_in_a_few_megabytes() {
         assert!(
             long_bytes <= shorter_bytes + (64 << 10),
             "{name}: {long_bytes} bytes for 1,000,000 steps, {shorter_bytes} for 200,000"
+        );
+    }
+}
+
+#[test]
+fn a_long_fit_holds_the_same_memory_from_epoch_to_epoch() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut rng = init::rng(4);
+    let (examples, time, features) = (96, 30, 8);
+    let x = init::normal(&mut rng, (examples * time, features))
+        .into_shape_with_order((examples, time, features))
+        .unwrap();
+    let labels = Array1::from_shape_fn(examples, |i| i % 3);
+    let mut model = Sequential::with_input_shape(&[time, features]);
+    model
+        .add(Lstm::new(32, features, &mut rng).unwrap())
+        .unwrap();
+    model.add(Dense::new(3, 32, &mut rng).unwrap()).unwrap();
+    let config = FitConfig {
+        epochs: 12,
+        batch_size: 32,
+        shuffle: true,
+        seed: 1,
+        clip_norm: None,
+    };
+    // Bytes in use at the end of each epoch, and the most in use during it.
+    let mut ends = Vec::new();
+    let mut peaks = Vec::new();
+    PEAK.store(CURRENT.load(Ordering::Relaxed), Ordering::Relaxed);
+    train::fit(
+        &mut model,
+        Dataset {
+            x: x.view().into_dyn(),
+            target: Target::Classes(labels.view().into_dyn()),
+            mask: None,
+        },
+        Loss::SoftmaxCrossEntropy,
+        &mut Adam::new(0.01),
+        &config,
+        |_, _| {
+            let now = CURRENT.load(Ordering::Relaxed);
+            ends.push(now);
+            peaks.push(PEAK.swap(now, Ordering::Relaxed));
+        },
+    )
+    .unwrap();
+    assert_eq!(ends.len(), 12);
+    // The first epochs fill the buffer pool and the optimizer's moments;
+    // after them an epoch ends where the last one ended (give or take the
+    // history's few numbers) and peaks no higher.
+    let settled = ends[2];
+    for (epoch, (&end, &peak)) in ends.iter().zip(&peaks).enumerate().skip(3) {
+        assert!(
+            end <= settled + 1024,
+            "epoch {epoch}: {end} bytes in use at its end, {settled} after epoch 2"
+        );
+        assert!(
+            peak <= peaks[2] + 1024,
+            "epoch {epoch}: peaked at {peak} bytes, epoch 2 at {}",
+            peaks[2]
         );
     }
 }

@@ -723,4 +723,40 @@ mod tests {
         assert_eq!(chunk_steps(64, 1_000_000), 4096);
         assert_eq!(chunk_steps(64, 10), 10);
     }
+
+    #[test]
+    fn a_call_is_split_only_when_the_work_pays_for_it() {
+        // SimpleRNN(4) on 4 features: 4 · (4 + 4) = 32 multiply-adds a row
+        // and step, so batch 16 × 8192 steps is exactly 2^22.
+        let cell = crate::cell::SimpleRnnCell::new(4, 4, &mut crate::init::rng(1)).unwrap();
+        let level = crate::testing::simd_levels()[0];
+        crate::testing::with_settings(level, 2, || {
+            assert_eq!(parallel_parts(&cell, 16, 8192, Projection::Hoisted), 2);
+            assert_eq!(parallel_parts(&cell, 16, 8191, Projection::Hoisted), 1);
+            assert_eq!(parallel_parts(&cell, 16, 8192, Projection::PerStep), 1);
+            // A part needs at least 8 rows.
+            assert_eq!(parallel_parts(&cell, 15, 1 << 20, Projection::Hoisted), 1);
+        })
+        .unwrap();
+        crate::testing::with_settings(level, 3, || {
+            assert_eq!(parallel_parts(&cell, 24, 1 << 20, Projection::Hoisted), 3);
+            assert_eq!(parallel_parts(&cell, 23, 1 << 20, Projection::Hoisted), 2);
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn the_loop_wrapper_reports_its_cells_sizes_and_weights() {
+        let cell = crate::cell::LstmCell::new(3, 5, &mut crate::init::rng(2)).unwrap();
+        let layer = Rnn::new(cell.clone());
+        assert_eq!(
+            (layer.units(), layer.input_dim(), layer.state_count()),
+            (3, 5, 2)
+        );
+        let (ours, its) = (layer.weights(), cell.weights());
+        assert_eq!(ours.len(), 3);
+        for (a, b) in ours.iter().zip(&its) {
+            assert_eq!(a, b);
+        }
+    }
 }

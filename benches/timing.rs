@@ -1,6 +1,15 @@
-//! How `bench-forward` and `bench-train` time a call.
+//! How `bench-forward` and `bench-train` time a call, and print a result.
 
+use std::io::Write;
 use std::time::{Duration, Instant};
+
+/// One line of output; when the reader has stopped reading (`| head`), the
+/// run ends quietly instead of timing what no one will see.
+pub fn say(line: std::fmt::Arguments<'_>) {
+    if writeln!(std::io::stdout(), "{line}").is_err() {
+        std::process::exit(0);
+    }
+}
 
 /// The median time of `call` in seconds over `runs` runs, after a warm-up,
 /// and the calls each run made: a run times enough calls to last at least

@@ -1,10 +1,11 @@
 //! The `rnn-basics` tool on Keras's files and on broken ones: exit 0 and
 //! Keras's numbers for the good, exit 2 and one `error:` line naming the
-//! file and the problem for the bad, never a panic.
+//! file and the problem for the bad, never a panic. The benchmarks end
+//! quietly when their reader stops reading.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use ndarray::ArrayD;
 use rnn_basics::keras::file;
@@ -521,4 +522,20 @@ fn bad_inputs_are_refused_with_one_line() {
     ]);
     refused(&out, &["ids.npy", "Embedding", "0..20", "got 25"]);
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_benchmark_whose_reader_stops_reading_ends_quietly() {
+    // `bench-train --peak | head -0`: the pipe is closed before the line.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bench-train"))
+        .args(["--peak", "--quick"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("bench-train starts");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("bench-train ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(stderr.is_empty(), "{stderr}");
 }

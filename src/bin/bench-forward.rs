@@ -33,7 +33,7 @@ fn main() {
             std::hint::black_box(out);
         };
         let (median, repeat) = timing::median(quick, runs, call);
-        println!(
+        timing::say(format_args!(
             "{{\"workload\": \"{}\", \"layer\": \"{}\", \"batch\": {}, \"time\": {}, \"input\": {}, \"units\": {}, \"median_ms\": {:.4}, \"gflops\": {:.1}, \"runs\": {runs}, \"calls_per_run\": {repeat}}}",
             w.name,
             w.layer,
@@ -43,6 +43,6 @@ fn main() {
             w.units,
             median * 1e3,
             w.flops() / median / 1e9,
-        );
+        ));
     }
 }

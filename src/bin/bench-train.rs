@@ -98,7 +98,9 @@ fn main() {
     if flag("--peak") {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let gflops = peak_gflops(threads, runs);
-        println!("{{\"peak_multiply_add_gflops\": {gflops:.1}, \"threads\": {threads}}}");
+        timing::say(format_args!(
+            "{{\"peak_multiply_add_gflops\": {gflops:.1}, \"threads\": {threads}}}"
+        ));
         return;
     }
     for w in workloads().filter(|w| only.is_empty() || only.iter().any(|o| *o == w.name)) {
@@ -109,11 +111,11 @@ fn main() {
         let mask = mask.as_ref();
         if digests {
             let (grads, _) = step(&layer, &x, &mut ones, mask);
-            println!(
+            timing::say(format_args!(
                 "{{\"workload\": \"{}\", \"digest\": \"{:016x}\"}}",
                 w.name,
                 digest(&grads)
-            );
+            ));
             continue;
         }
         let (_, tape) = step(&layer, &x, &mut ones, mask);
@@ -140,7 +142,7 @@ fn main() {
                     .join(", ")
             );
         }
-        println!(
+        timing::say(format_args!(
             "{{\"workload\": \"{}\", \"layer\": \"{}\", \"batch\": {}, \"time\": {}, \"input\": {}, \"units\": {}, \"median_ms\": {:.4}, \"gflops\": {:.1}, \"tape_bytes\": {tape_bytes}, \"runs\": {runs}, \"calls_per_run\": {repeat}{extra}}}",
             w.name,
             w.layer,
@@ -150,6 +152,6 @@ fn main() {
             w.units,
             step_time * 1e3,
             3.0 * w.flops() / step_time / 1e9,
-        );
+        ));
     }
 }

@@ -119,3 +119,19 @@ pub(crate) fn splitmix64(x: u64) -> u64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dropouts_are_equal_when_their_configs_are_whatever_their_step() {
+        let a = Dropout::new(0.25).unwrap().with_seed(Some(7));
+        let mut stepped = a.clone();
+        stepped.set_step(9);
+        assert_eq!(a, stepped);
+        assert_ne!(a, Dropout::new(0.5).unwrap().with_seed(Some(7)));
+        assert_ne!(a, a.clone().with_seed(Some(8)));
+        assert_ne!(a, a.clone().with_seed(None));
+    }
+}

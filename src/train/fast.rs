@@ -692,6 +692,7 @@ pub(crate) fn backward(
                 let c = unsafe { pieces_s[p].rows(0, total * n) };
                 let mine = |s: Shared, on: bool| -> &mut [f32] {
                     if on {
+                        // SAFETY: as above, columns `columns` of the sums.
                         unsafe { s.rows(columns.start, n) }
                     } else {
                         &mut []
@@ -845,6 +846,7 @@ fn gemm(a: &[f32], lda: usize, m: usize, b: &[PackedMatrix], c: &mut [f32], ldc:
         chunk.matmul(&a[i * KC..], lda, m, c, ldc, i > 0);
     }
 }
+
 /// The columns `columns` of `from` (`rows × cols`) as rows of `to`, `ld`
 /// apart: column `c` becomes row `c - columns.start`.
 fn transpose_columns(

@@ -226,3 +226,34 @@ impl<C: Cell> Recurrent for Fused<C> {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RecurrentDropout;
+
+    #[test]
+    fn dropout_is_active_when_either_rate_is_above_zero() {
+        let none = RecurrentDropout::default();
+        assert!(!none.is_active());
+        // A seed alone drops nothing: training keeps the fast path.
+        assert!(
+            !RecurrentDropout {
+                seed: Some(3),
+                ..none
+            }
+            .is_active()
+        );
+        assert!(
+            RecurrentDropout {
+                dropout: 0.1,
+                ..none
+            }
+            .is_active()
+        );
+        let recurrent = RecurrentDropout {
+            recurrent_dropout: 0.1,
+            ..none
+        };
+        assert!(recurrent.is_active());
+    }
+}

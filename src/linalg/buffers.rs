@@ -157,11 +157,29 @@ mod tests {
         pool.give(Vec::with_capacity(big));
         pool.give(Vec::with_capacity(big));
         assert_eq!(pool.kept.len(), 2);
+        // A buffer larger than that alone is not kept, nor one of no numbers.
+        let mut pool = Pool { kept: Vec::new() };
+        pool.give(Vec::with_capacity(MAX_KEPT_BYTES / 4 + 1));
+        pool.give(Vec::new());
+        assert!(pool.kept.is_empty());
         // And no more than MAX_KEPT buffers.
         let mut pool = Pool { kept: Vec::new() };
         for _ in 0..MAX_KEPT + 5 {
             pool.give(Vec::with_capacity(1));
         }
         assert_eq!(pool.kept.len(), MAX_KEPT);
+    }
+
+    #[test]
+    fn a_dropped_buffer_goes_back_to_the_pool() {
+        // A size no other test asks for, so that none takes it meanwhile.
+        const LEN: usize = 5_000_003;
+        let buffer = Buffer::zeroed(LEN);
+        let at = buffer.as_ptr();
+        drop(buffer);
+        let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+        let kept = pool.kept.iter().position(|v| v.as_ptr() == at);
+        assert!(kept.is_some(), "the buffer was not kept");
+        pool.kept.swap_remove(kept.unwrap());
     }
 }

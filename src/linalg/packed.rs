@@ -477,6 +477,33 @@ mod tests {
     }
 
     #[test]
+    fn a_matrix_of_any_strides_packs_as_its_copy() {
+        let mut rng = crate::init::rng(11);
+        let wide = crate::init::normal(&mut rng, (7, 90));
+        // Neither rows nor columns in order: every other column.
+        let strided = wide.slice(s![.., ..;2]);
+        assert!(strided.row(0).as_slice().is_none() && strided.column(0).as_slice().is_none());
+        let copy = strided.to_owned();
+        assert_eq!(
+            PackedMatrix::pack(strided).panels.to_vec(),
+            PackedMatrix::pack(copy.view()).panels.to_vec()
+        );
+    }
+
+    #[test]
+    fn no_rows_or_no_columns_write_nothing() {
+        let b = Array2::<f32>::ones((3, 4));
+        let packed = PackedMatrix::pack(b.view());
+        let mut c = vec![7.0f32; 8];
+        packed.matmul(&[], 3, 0, &mut c, 4, false);
+        packed.matmul_transposed(&[], 3, 0, &mut c, 4, false);
+        assert!(c.iter().all(|v| *v == 7.0));
+        let empty = PackedMatrix::pack(Array2::<f32>::zeros((3, 0)).view());
+        empty.matmul(&[1.0; 6], 3, 2, &mut c, 4, false);
+        assert!(c.iter().all(|v| *v == 7.0));
+    }
+
+    #[test]
     fn writes_only_its_columns_of_a_wider_c() {
         let mut rng = crate::init::rng(6);
         let (m, k, n, ldc) = (5, 9, 20, 50);

@@ -470,3 +470,33 @@ mod avx2 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cap_asks_for_less_never_more() {
+        let best = detect("");
+        assert_eq!(detect("portable"), Level::Portable);
+        let avx2 = if best == Level::Portable {
+            Level::Portable
+        } else {
+            Level::Avx2
+        };
+        assert_eq!(detect("avx2"), avx2);
+        assert_eq!(detect("avx512"), best, "no such cap: the best level");
+        #[cfg(target_arch = "x86_64")]
+        {
+            let avx2 = std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma");
+            let avx512 = avx2 && std::arch::is_x86_feature_detected!("avx512f");
+            let want = match (avx512, avx2) {
+                (true, _) => Level::Avx512,
+                (false, true) => Level::Avx2,
+                _ => Level::Portable,
+            };
+            assert_eq!(best, want);
+        }
+    }
+}

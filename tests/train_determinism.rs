@@ -2,7 +2,10 @@
 //! step (every weight, the input, the initial states), hashed as
 //! `bench-train --digest` hashes them, are the same at every SIMD level
 //! this CPU has and at 1, 2 and 3 threads, so that the lessons' printed
-//! training numbers hold on every machine.
+//! training numbers hold on every machine. They are pinned as well: a
+//! change of path or of summation order that moves one bit fails here
+//! (`bench-train --digest` gave the same bits on the Intel and AMD machines
+//! this project was developed on).
 //!
 //! The shapes are small enough for the dev profile but large enough that
 //! the forward and backward passes split the batch across threads (more
@@ -112,7 +115,7 @@ fn gradients(case: Case, level: rnn_basics::testing::SimdLevel, threads: usize) 
     .unwrap()
 }
 
-fn check(case: Case) {
+fn check(case: Case, pinned: u64) {
     let mut first: Option<(u64, String)> = None;
     for level in simd_levels() {
         for threads in THREADS {
@@ -130,34 +133,51 @@ fn check(case: Case) {
             }
         }
     }
+    let (d, at) = first.expect("at least one level");
+    assert_eq!(
+        d, pinned,
+        "{case:?} at {at}: {d:#018x}, pinned {pinned:#018x}"
+    );
 }
 
 #[test]
 fn the_benchmark_step_gives_the_same_gradients_everywhere() {
     // Work past 4 million multiply-adds in each, 40 examples (parts of 20
     // and 13/13/14), units past the vector widths and the panels.
-    for (kind, units) in [(0, 100), (1, 33), (2, 40), (3, 40)] {
-        check(Case {
+    for (kind, units, pinned) in [
+        (0, 100, 0xefad_2229_f07e_1937),
+        (1, 33, 0x5ff1_03b8_b1af_ccc1),
+        (2, 40, 0x16e2_bd0f_7e59_1a61),
+        (3, 40, 0xcf57_88c7_dab7_3da8),
+    ] {
+        let case = Case {
             kind,
             batch: 40,
             time: 24,
             input: 24,
             units,
             everything: false,
-        });
+        };
+        check(case, pinned);
     }
 }
 
 #[test]
 fn masks_backwards_and_initial_states_give_the_same_gradients_everywhere() {
-    for (kind, units) in [(0, 100), (1, 33), (2, 40), (3, 40)] {
-        check(Case {
+    for (kind, units, pinned) in [
+        (0, 100, 0x686d_c81b_a07b_cbf0),
+        (1, 33, 0x49f7_b574_3df5_021d),
+        (2, 40, 0x30d3_2c5f_b289_4d10),
+        (3, 40, 0x0320_2f7e_f1bf_06d6),
+    ] {
+        let case = Case {
             kind,
             batch: 40,
             time: 24,
             input: 24,
             units,
             everything: true,
-        });
+        };
+        check(case, pinned);
     }
 }

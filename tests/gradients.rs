@@ -558,3 +558,87 @@ fn the_cells_one_step_backward_agrees_with_the_layers() {
         "GRU",
     );
 }
+
+/// Shapes past every boundary of the fast path: a batch split across
+/// threads, the projection split, rows past a 256-row chunk of the weight
+/// gradients, gate widths past 256 (the input gradient's chunks) and not a
+/// multiple of the 32-column panels. Each tensor's gradient, along a random
+/// direction, against the f64 reference's central difference: a 0.1% error
+/// in any one tensor fails.
+#[test]
+fn large_shapes_match_f64_directional_derivatives() {
+    let (batch, time, input) = (40, 24, 48);
+    for (kind, units) in [(0, 260), (1, 70), (2, 90), (3, 90)] {
+        for everything in [false, true] {
+            let mut rng = init::rng(700 + kind as u64);
+            let mut layer = recurrent(kind, units, input, &mut rng);
+            for mut w in layer.weights_mut() {
+                let rows = if w.ndim() == 2 { w.shape()[0] } else { 1 };
+                let by = 0.3 * (2.0 / (rows as f32).sqrt()).min(1.0);
+                w += &init::uniform(&mut rng, w.raw_dim(), -by, by).unwrap();
+            }
+            let config = RnnConfig {
+                return_sequences: !everything,
+                return_state: everything,
+                go_backwards: everything,
+                zero_output_for_mask: false,
+            };
+            let layer = layer.with_config(config);
+            let reference_kind = [
+                Kind::SimpleRnn,
+                Kind::Lstm,
+                Kind::Gru { reset_after: true },
+                Kind::Gru { reset_after: false },
+            ][kind];
+            let x = init::normal(&mut rng, (batch, time, input));
+            let m = everything.then(|| mask(&mut rng, batch, time));
+            let args = CallArgs {
+                mask: m.as_ref().map(|m| m.view()),
+                initial_state: None,
+            };
+            let (out, tape) = layer.forward_train(x.view().into_dyn(), args).unwrap();
+            let cotangents: Vec<ArrayD<f32>> = out
+                .into_keras()
+                .iter()
+                .map(|o| init::normal(&mut rng, o.raw_dim()))
+                .collect();
+            let views: Vec<_> = cotangents.iter().map(|c| c.view()).collect();
+            let g = layer.backward(&tape, &views).unwrap();
+
+            let weights: Vec<ArrayD<f64>> =
+                layer.weights().iter().map(|w| w.mapv(f64::from)).collect();
+            let x64 = x.mapv(f64::from).into_dyn();
+            let loss = |w: &[ArrayD<f64>], x: &ArrayD<f64>| {
+                let x = x.view().into_dimensionality().unwrap().to_owned();
+                reference_loss(reference_kind, w, &x, &[], m.as_ref(), config, &cotangents)
+            };
+            // Tensor i of the weights, then the input.
+            let mut tensors = weights.clone();
+            tensors.push(x64.clone());
+            let mut analytic: Vec<ArrayD<f32>> = g.weights.clone();
+            analytic.push(g.input.clone());
+            for (i, grad) in analytic.iter().enumerate() {
+                let v = init::normal(&mut rng, (grad.len(), 1)).mapv(f64::from);
+                let v =
+                    ArrayD::from_shape_vec(grad.raw_dim(), v.into_raw_vec_and_offset().0).unwrap();
+                let along = |by: f64| {
+                    let mut all = tensors.clone();
+                    all[i] = &all[i] + &(&v * by);
+                    let x = all.pop().unwrap();
+                    loss(&all, &x)
+                };
+                const H: f64 = 1e-4;
+                let numeric = (along(H) - along(-H)) / (2.0 * H);
+                let backward: f64 = grad.iter().zip(&v).map(|(a, b)| f64::from(*a) * b).sum();
+                let what = format!(
+                    "{} units {units}, everything {everything}, tensor {i}",
+                    layer.type_name()
+                );
+                assert!(
+                    (backward - numeric).abs() <= 1e-4 * numeric.abs().max(1e-3),
+                    "{what}: backward {backward:e}, central difference {numeric:e}"
+                );
+            }
+        }
+    }
+}

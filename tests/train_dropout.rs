@@ -533,3 +533,26 @@ fn the_per_gate_tape_counts_its_bytes() {
     let (_, tape) = layer.forward_train(x.view().into_dyn(), args).unwrap();
     assert_eq!(tape.bytes(), numbers * 4 + batch * time);
 }
+
+/// Without dropout, training takes the fast path, whose tape holds the
+/// input by time, the gates' pre-activations, and the states `h` and `c`
+/// of every step and the one before the first.
+#[test]
+fn the_fast_tape_counts_its_bytes() {
+    let (batch, time, features, units) = (4usize, 6usize, 3usize, 5usize);
+    let x = input();
+    let (_, tape) = lstm(0.0, 0.0)
+        .forward_train(x.view().into_dyn(), CallArgs::default())
+        .unwrap();
+    let rows = batch * time;
+    let states = (time + 1) * batch * units;
+    let numbers = rows * features + rows * 4 * units + 2 * states;
+    assert_eq!(tape.bytes(), numbers * 4);
+    // A GRU keeps `h` only, and the recurrent products (reset_after).
+    let gru = Gru::new(units, features, &mut init::rng(4)).unwrap();
+    let (_, tape) = gru
+        .forward_train(x.view().into_dyn(), CallArgs::default())
+        .unwrap();
+    let numbers = rows * features + 2 * rows * 3 * units + states;
+    assert_eq!(tape.bytes(), numbers * 4);
+}

@@ -254,3 +254,70 @@ fn fit_refuses_mismatched_inputs() {
     .unwrap_err();
     assert!(e.to_string().contains("Target::Classes"), "{e}");
 }
+
+/// Every update draws its own dropout masks, and so does every layer: the
+/// step `fit` gives each Dropout differs from update to update and from
+/// layer to layer. A classification fit reports its accuracy each epoch.
+#[test]
+fn each_update_and_each_dropout_gets_its_own_step_and_accuracy_is_reported() {
+    use rnn_basics::layers::Dropout;
+    use rnn_basics::model::ModelLayer;
+    let (x, mask, labels) = sentiment_data();
+    let mut rng = init::rng(3);
+    let mut model = Sequential::with_input_shape(&[10, x.dim().2]);
+    model
+        .add(ModelLayer::Dropout(Dropout::new(0.2).unwrap()))
+        .unwrap();
+    model
+        .add(SimpleRnn::new(6, x.dim().2, &mut rng).unwrap())
+        .unwrap();
+    model
+        .add(ModelLayer::Dropout(Dropout::new(0.2).unwrap()))
+        .unwrap();
+    model.add(Dense::new(2, 6, &mut rng).unwrap()).unwrap();
+    let config = FitConfig {
+        epochs: 3,
+        batch_size: 4,
+        shuffle: false,
+        seed: 9,
+        clip_norm: None,
+    };
+    let mut steps: Vec<Vec<u64>> = Vec::new();
+    let mut accuracies = Vec::new();
+    let history = train::fit(
+        &mut model,
+        Dataset {
+            x: x.view().into_dyn(),
+            target: Target::Classes(labels.view().into_dyn()),
+            mask: Some(mask.view()),
+        },
+        Loss::SoftmaxCrossEntropy,
+        &mut Adam::new(0.01),
+        &config,
+        |report, model| {
+            accuracies.push(report.accuracy);
+            steps.push(
+                model
+                    .layers()
+                    .iter()
+                    .filter_map(|l| match l {
+                        ModelLayer::Dropout(d) => Some(d.step()),
+                        _ => None,
+                    })
+                    .collect(),
+            );
+        },
+    )
+    .unwrap();
+    assert_eq!(history.accuracy.len(), 3);
+    for a in &accuracies {
+        let a = a.expect("a classification fit reports its accuracy");
+        assert!((0.0..=1.0).contains(&a), "{a}");
+    }
+    // One update an epoch: the steps of the two layers, epoch after epoch.
+    assert!(
+        steps.iter().all(|s| s.len() == 2 && s[0] != s[1]),
+        "{steps:?}"
+    );
+    assert!(steps[0] != steps[1] && steps[1] != steps[2], "{steps:?}");
+}

@@ -173,3 +173,25 @@ pub fn clip_by_global_norm(grads: &mut [ArrayD<f32>], max_norm: f32) -> f32 {
     }
     norm
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::IxDyn;
+
+    #[test]
+    fn clipping_scales_only_gradients_above_the_norm() {
+        // Norm 5 (3, 4): below 10 it stays, above 2.5 it halves.
+        let grads = || vec![ArrayD::from_shape_vec(IxDyn(&[2]), vec![3.0f32, 4.0]).unwrap()];
+        let mut below = grads();
+        assert_eq!(clip_by_global_norm(&mut below, 10.0), 5.0);
+        assert_eq!(below, grads());
+        let mut above = grads();
+        assert_eq!(clip_by_global_norm(&mut above, 2.5), 5.0);
+        assert_eq!(above[0].as_slice().unwrap(), &[1.5, 2.0]);
+        // All zeros: nothing to scale, no NaN.
+        let mut zeros = vec![ArrayD::<f32>::zeros(IxDyn(&[3]))];
+        assert_eq!(clip_by_global_norm(&mut zeros, 0.0), 0.0);
+        assert!(zeros[0].iter().all(|v| *v == 0.0));
+    }
+}

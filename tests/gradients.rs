@@ -112,6 +112,14 @@ fn recurrent(kind: usize, units: usize, input: usize, rng: &mut init::Rng) -> Re
     }
 }
 
+/// The f64 reference's cell for each kind of [`recurrent`].
+const REFERENCE_KINDS: [Kind; 4] = [
+    Kind::SimpleRnn,
+    Kind::Lstm,
+    Kind::Gru { reset_after: true },
+    Kind::Gru { reset_after: false },
+];
+
 /// Non-zero biases, so that their gradients are exercised.
 fn randomize<L>(
     layer: &mut L,
@@ -359,7 +367,7 @@ fn every_gradient_matches_f64_central_differences_element_by_element() {
     // central differences of the plain f64 recurrence (tests/common/reference.rs),
     // for every cell and the settings that change the backward pass.
     let mut case = 0;
-    for kind in 0..4 {
+    for (kind, &reference_kind) in REFERENCE_KINDS.iter().enumerate() {
         for (
             return_sequences,
             return_state,
@@ -384,12 +392,6 @@ fn every_gradient_matches_f64_central_differences_element_by_element() {
                 zero_output_for_mask,
             };
             let layer = layer.with_config(config);
-            let reference_kind = [
-                Kind::SimpleRnn,
-                Kind::Lstm,
-                Kind::Gru { reset_after: true },
-                Kind::Gru { reset_after: false },
-            ][kind];
             let (batch, time) = (2, 5);
             let x = init::normal(&mut rng, (batch, time, 2));
             let m = masked.then(|| mask(&mut rng, batch, time));
@@ -584,12 +586,7 @@ fn large_shapes_match_f64_directional_derivatives() {
                 zero_output_for_mask: false,
             };
             let layer = layer.with_config(config);
-            let reference_kind = [
-                Kind::SimpleRnn,
-                Kind::Lstm,
-                Kind::Gru { reset_after: true },
-                Kind::Gru { reset_after: false },
-            ][kind];
+            let reference_kind = REFERENCE_KINDS[kind];
             let x = init::normal(&mut rng, (batch, time, input));
             let m = everything.then(|| mask(&mut rng, batch, time));
             let args = CallArgs {

@@ -113,12 +113,7 @@ impl PackedMatrix {
         ldc: usize,
         accumulate: bool,
     ) {
-        let start = if accumulate {
-            Start::Accumulate
-        } else {
-            Start::Zero
-        };
-        self.product(a, lda, Layout::Rows, m, c, ldc, start);
+        self.product(a, lda, Layout::Rows, m, c, ldc, Start::adding(accumulate));
     }
 
     /// `C = Aᵀ · B` (or `C += Aᵀ · B`), `A` being `k` rows of `m` numbers
@@ -132,12 +127,15 @@ impl PackedMatrix {
         ldc: usize,
         accumulate: bool,
     ) {
-        let start = if accumulate {
-            Start::Accumulate
-        } else {
-            Start::Zero
-        };
-        self.product(a, lda, Layout::Columns, m, c, ldc, start);
+        self.product(
+            a,
+            lda,
+            Layout::Columns,
+            m,
+            c,
+            ldc,
+            Start::adding(accumulate),
+        );
     }
 
     /// `C = bias + A · B`: the bias row `(n,)` added to every row.

@@ -172,6 +172,15 @@ pub(crate) enum Start<'a> {
 }
 
 impl<'a> Start<'a> {
+    /// Onto what C holds (`accumulate`), or onto zeros.
+    pub(crate) fn adding(accumulate: bool) -> Start<'a> {
+        if accumulate {
+            Start::Accumulate
+        } else {
+            Start::Zero
+        }
+    }
+
     /// The start of the columns from `col0` on.
     pub(crate) fn at_column(self, col0: usize) -> Start<'a> {
         match self {

@@ -131,17 +131,20 @@ fn a_long_fit_holds_the_same_memory_from_epoch_to_epoch() {
     )
     .unwrap();
     assert_eq!(ends.len(), 12);
-    // The first epochs fill the buffer pool and the optimizer's moments;
-    // after them an epoch ends where the last one ended (give or take the
-    // history's few numbers) and peaks no higher.
+    // The first epochs fill the buffer pool and the optimizer's moments.
+    // After them nothing grows with the epochs: a buffer kept per step would
+    // add megabytes an epoch. What is allowed is one allocation of up to
+    // 256 KiB that can land in any epoch (seen: 64 KiB, once in six runs,
+    // as the two threads happen to split the work).
+    const ONCE: usize = 256 << 10;
     let settled = ends[2];
     for (epoch, (&end, &peak)) in ends.iter().zip(&peaks).enumerate().skip(3) {
         assert!(
-            end <= settled + 1024,
+            end <= settled + ONCE,
             "epoch {epoch}: {end} bytes in use at its end, {settled} after epoch 2"
         );
         assert!(
-            peak <= peaks[2] + 1024,
+            peak <= peaks[2] + ONCE,
             "epoch {epoch}: peaked at {peak} bytes, epoch 2 at {}",
             peaks[2]
         );

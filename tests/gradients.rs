@@ -541,24 +541,29 @@ fn the_cells_one_step_backward_agrees_with_the_layers() {
             }
         }
     };
-    let simple = SimpleRnnCell::new(6, 4, &mut rng).unwrap();
-    close(
-        by_hand(&simple, &x, &cot),
-        layer_side(Fused::from_cell(simple).into()),
-        "SimpleRNN",
-    );
-    let lstm = LstmCell::new(6, 4, &mut rng).unwrap();
-    close(
-        by_hand(&lstm, &x, &cot),
-        layer_side(Fused::from_cell(lstm).into()),
-        "LSTM",
-    );
-    let gru = GruCell::new(6, 4, &mut rng).unwrap();
-    close(
-        by_hand(&gru, &x, &cot),
-        layer_side(Fused::from_cell(gru).into()),
-        "GRU",
-    );
+    for use_bias in [true, false] {
+        let what = |kind: &str| format!("{kind}, use_bias={use_bias}");
+        let simple = SimpleRnnCell::new(6, 4, &mut rng)
+            .unwrap()
+            .with_bias(use_bias);
+        close(
+            by_hand(&simple, &x, &cot),
+            layer_side(Fused::from_cell(simple).into()),
+            &what("SimpleRNN"),
+        );
+        let lstm = LstmCell::new(6, 4, &mut rng).unwrap().with_bias(use_bias);
+        close(
+            by_hand(&lstm, &x, &cot),
+            layer_side(Fused::from_cell(lstm).into()),
+            &what("LSTM"),
+        );
+        let gru = GruCell::new(6, 4, &mut rng).unwrap().with_bias(use_bias);
+        close(
+            by_hand(&gru, &x, &cot),
+            layer_side(Fused::from_cell(gru).into()),
+            &what("GRU"),
+        );
+    }
 }
 
 /// Shapes past every boundary of the fast path: a batch split across

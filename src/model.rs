@@ -52,6 +52,24 @@ impl From<Dense> for ModelLayer {
     }
 }
 
+impl From<Embedding> for ModelLayer {
+    fn from(l: Embedding) -> Self {
+        ModelLayer::Embedding(l)
+    }
+}
+
+impl From<Masking> for ModelLayer {
+    fn from(l: Masking) -> Self {
+        ModelLayer::Masking(l)
+    }
+}
+
+impl From<Dropout> for ModelLayer {
+    fn from(l: Dropout) -> Self {
+        ModelLayer::Dropout(l)
+    }
+}
+
 impl ModelLayer {
     /// Keras's class name: `"SimpleRNN"`, `"LSTM"`, `"GRU"`, `"Bidirectional"`, `"Dense"`.
     pub fn type_name(&self) -> &'static str {

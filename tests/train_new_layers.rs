@@ -67,9 +67,7 @@ fn embedding_model() -> Sequential {
     let table = init::normal(&mut rng, (7, 3)) * 0.5;
     let mut model = Sequential::new(&[None, Some(6)]);
     model
-        .add(ModelLayer::Embedding(
-            Embedding::from_weights(table, true).unwrap(),
-        ))
+        .add(Embedding::from_weights(table, true).unwrap())
         .unwrap()
         .add(Lstm::new(4, 3, &mut rng).unwrap().return_sequences(true))
         .unwrap()
@@ -192,7 +190,7 @@ fn masking_model() -> Sequential {
     let mut rng = init::rng(23);
     let mut model = Sequential::new(&[None, Some(5), Some(2)]);
     model
-        .add(ModelLayer::Masking(Masking::new(-1.0)))
+        .add(Masking::new(-1.0))
         .unwrap()
         .add(Gru::new(3, 2, &mut rng).unwrap().return_sequences(true))
         .unwrap()
@@ -342,9 +340,7 @@ fn dropout_inside_a_model() {
     model
         .add(Lstm::new(5, 3, &mut rng).unwrap().return_sequences(true))
         .unwrap()
-        .add(ModelLayer::Dropout(
-            Dropout::new(0.4).unwrap().with_seed(Some(9)),
-        ))
+        .add(Dropout::new(0.4).unwrap().with_seed(Some(9)))
         .unwrap()
         .add(Dense::new(2, 5, &mut rng).unwrap())
         .unwrap();
@@ -385,7 +381,7 @@ fn fit_trains_through_embedding_masking_and_dropout() {
                 Embedding::from_weights(table, true).unwrap(),
             ))
             .unwrap()
-            .add(ModelLayer::Dropout(Dropout::new(0.2).unwrap()))
+            .add(Dropout::new(0.2).unwrap())
             .unwrap()
             .add(Lstm::new(8, 4, &mut rng).unwrap())
             .unwrap()

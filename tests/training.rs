@@ -265,15 +265,11 @@ fn each_update_and_each_dropout_gets_its_own_step_and_accuracy_is_reported() {
     let (x, mask, labels) = sentiment_data();
     let mut rng = init::rng(3);
     let mut model = Sequential::with_input_shape(&[10, x.dim().2]);
-    model
-        .add(ModelLayer::Dropout(Dropout::new(0.2).unwrap()))
-        .unwrap();
+    model.add(Dropout::new(0.2).unwrap()).unwrap();
     model
         .add(SimpleRnn::new(6, x.dim().2, &mut rng).unwrap())
         .unwrap();
-    model
-        .add(ModelLayer::Dropout(Dropout::new(0.2).unwrap()))
-        .unwrap();
+    model.add(Dropout::new(0.2).unwrap()).unwrap();
     model.add(Dense::new(2, 6, &mut rng).unwrap()).unwrap();
     let config = FitConfig {
         epochs: 3,

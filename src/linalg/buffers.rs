@@ -137,6 +137,11 @@ mod tests {
     }
 
     #[test]
+    fn a_buffer_debugs_as_its_length_not_its_numbers() {
+        assert_eq!(format!("{:?}", Buffer::zeroed(3)), "Buffer(3 numbers)");
+    }
+
+    #[test]
     fn a_pool_hands_back_the_smallest_buffer_that_fits_and_keeps_a_bounded_amount() {
         let mut pool = Pool { kept: Vec::new() };
         let (small, large) = (

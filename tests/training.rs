@@ -167,6 +167,49 @@ fn the_sentiment_lab_learns_with_any_seed() {
     }
 }
 
+/// An epoch's loss is the mean over its examples, a short last batch
+/// weighing as little as it holds: with a learning rate of zero the
+/// weights stay, so it is the loss of the whole data at once.
+#[test]
+fn an_epochs_loss_is_the_mean_over_its_examples() {
+    let (x, mask, labels) = sentiment_data();
+    let mut rng = init::rng(8);
+    let mut model = Sequential::with_input_shape(&[10, x.dim().2]);
+    model
+        .add(SimpleRnn::new(5, x.dim().2, &mut rng).unwrap())
+        .unwrap();
+    model.add(Dense::new(2, 5, &mut rng).unwrap()).unwrap();
+    let config = FitConfig {
+        epochs: 1,
+        batch_size: 3,
+        shuffle: false,
+        seed: 0,
+        clip_norm: None,
+    };
+    let history = train::fit(
+        &mut model,
+        Dataset {
+            x: x.view().into_dyn(),
+            target: Target::Classes(labels.view().into_dyn()),
+            mask: Some(mask.view()),
+        },
+        Loss::SoftmaxCrossEntropy,
+        &mut Sgd::new(0.0),
+        &config,
+        |_, _| {},
+    )
+    .unwrap();
+    let logits = model
+        .forward_masked(x.view().into_dyn(), Some(mask.view()))
+        .unwrap();
+    let (whole, _) = train::softmax_cross_entropy(logits.view(), labels.view().into_dyn()).unwrap();
+    assert!(
+        (history.loss[0] - whole).abs() <= 1e-6 * whole.abs(),
+        "the epoch's loss {} is not the whole data's {whole}",
+        history.loss[0]
+    );
+}
+
 #[test]
 fn training_is_reproducible() {
     assert_eq!(train_sentiment(5).0, train_sentiment(5).0);

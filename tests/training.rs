@@ -360,3 +360,32 @@ fn each_update_and_each_dropout_gets_its_own_step_and_accuracy_is_reported() {
     );
     assert!(steps[0] != steps[1] && steps[1] != steps[2], "{steps:?}");
 }
+
+/// `bench-train --breakdown`'s timers: after `reset`, a training step's
+/// parts are named with their times; `take` returns them and stops.
+#[test]
+fn the_breakdown_names_the_parts_of_a_step() {
+    use rnn_basics::layers::RecurrentLayer;
+    use rnn_basics::train::{Backward, profile};
+    let mut rng = init::rng(2);
+    let layer: RecurrentLayer = Lstm::new(4, 3, &mut rng).unwrap().into();
+    let x: Array3<f32> = init::normal(&mut rng, (2, 5, 3));
+    profile::reset();
+    let (out, tape) = layer
+        .forward_train(x.view().into_dyn(), CallArgs::default())
+        .unwrap();
+    let cotangent = ArrayD::<f32>::ones(out.output.raw_dim());
+    layer.backward(&tape, &[cotangent.view()]).unwrap();
+    let parts = profile::take();
+    for part in ["forward: time loop", "backward: recurrent loop"] {
+        assert!(
+            parts.iter().any(|(name, _)| *name == part),
+            "{part} is missing from {parts:?}"
+        );
+    }
+    assert!(
+        parts.iter().all(|(_, ms)| ms.is_finite() && *ms >= 0.0),
+        "{parts:?}"
+    );
+    assert!(profile::take().is_empty(), "take stops the counting");
+}

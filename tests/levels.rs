@@ -334,3 +334,18 @@ fn the_comparison_fails_on_nan_and_on_shape() {
     assert_eq!(max_diff(&inf, &inf), 0.0);
     assert_eq!(max_diff(&inf, &-&inf), f64::INFINITY);
 }
+
+/// A cell counts its numbers as Keras's summary does (units 6, input 4):
+/// SimpleRNN 4·6 + 6·6 + 6, LSTM four times that, GRU (reset_after) three
+/// gates with two biases; no bias, none counted.
+#[test]
+fn cells_count_their_parameters_as_keras_does() {
+    let mut rng = init::rng(1);
+    let simple = SimpleRnnCell::new(6, 4, &mut rng).unwrap();
+    assert_eq!(simple.param_count(), 66);
+    assert_eq!(simple.with_bias(false).param_count(), 60);
+    assert_eq!(LstmCell::new(6, 4, &mut rng).unwrap().param_count(), 264);
+    let gru = GruCell::new(6, 4, &mut rng).unwrap();
+    assert_eq!(gru.param_count(), 216);
+    assert_eq!(gru.with_reset_after(false).param_count(), 198);
+}

@@ -75,6 +75,17 @@ fn softmax_cross_entropy_gradient_matches_finite_differences() {
     }
 }
 
+/// Mean squared error over every number: (0 + 4 + 0 + 16) / 4, and its
+/// gradient 2 (prediction - target) / 4.
+#[test]
+fn mean_squared_error_is_the_mean_over_every_number() {
+    let prediction = array![[1.0f32, 2.0], [3.0, 4.0]].into_dyn();
+    let target = array![[1.0f32, 0.0], [3.0, 0.0]].into_dyn();
+    let (loss, grad) = train::mean_squared_error(prediction.view(), target.view()).unwrap();
+    assert_eq!(loss, 5.0);
+    assert_eq!(grad, array![[0.0f32, 1.0], [0.0, 2.0]].into_dyn());
+}
+
 #[test]
 fn losses_refuse_mismatched_targets() {
     let logits = Array2::<f32>::zeros((2, 3)).into_dyn();

@@ -87,16 +87,20 @@ pub fn sample_with_temperature(
     rng: &mut Rng,
 ) -> Result<usize> {
     let probs = softmax_with_temperature(logits, temperature)?;
-    let u: f64 = rng.random();
+    Ok(class_at(probs.view(), rng.random()))
+}
+
+/// The first class whose running sum of `probs` passes `u`.
+fn class_at(probs: ArrayView1<'_, f32>, u: f64) -> usize {
     let mut sum = 0.0f64;
     for (class, &p) in probs.iter().enumerate() {
         sum += f64::from(p);
         if u < sum {
-            return Ok(class);
+            return class;
         }
     }
     // The sum fell short of `u` by rounding: the last class that can be drawn.
-    Ok(probs.iter().rposition(|&p| p > 0.0).unwrap_or(0))
+    probs.iter().rposition(|&p| p > 0.0).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -145,6 +149,18 @@ mod tests {
                 "{counts:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_running_sum_short_of_u_gives_the_last_class_that_can_be_drawn() {
+        let probs = array![0.25f32, 0.5, 0.25, 0.0];
+        assert_eq!(class_at(probs.view(), 0.0), 0);
+        assert_eq!(class_at(probs.view(), 0.25), 1);
+        assert_eq!(class_at(probs.view(), 0.7499), 1);
+        assert_eq!(class_at(probs.view(), 0.75), 2);
+        // Probabilities that sum to a little under 1 by rounding.
+        let short = array![0.5f32, 0.49999997, 0.0];
+        assert_eq!(class_at(short.view(), 0.99999999), 1);
     }
 
     #[test]

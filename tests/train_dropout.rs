@@ -555,4 +555,34 @@ fn the_fast_tape_counts_its_bytes() {
         .unwrap();
     let numbers = rows * features + 2 * rows * 3 * units + states;
     assert_eq!(tape.bytes(), numbers * 4);
+    // A padding mask adds a byte a step, on the fast path and step by step
+    // (GRU with reset_after=False).
+    let padding = Array2::from_elem((batch, time), true);
+    let masked = CallArgs {
+        mask: Some(padding.view()),
+        initial_state: None,
+    };
+    let step_by_step = GruCell::new(units, features, &mut init::rng(4))
+        .unwrap()
+        .with_reset_after(false);
+    let layers: [RecurrentLayer; 3] = [
+        lstm(0.0, 0.0).into(),
+        gru.into(),
+        Fused::from_cell(step_by_step).into(),
+    ];
+    for layer in layers {
+        let bytes = |args| {
+            layer
+                .forward_train(x.view().into_dyn(), args)
+                .unwrap()
+                .1
+                .bytes()
+        };
+        assert_eq!(
+            bytes(masked),
+            bytes(CallArgs::default()) + batch * time,
+            "{}",
+            layer.type_name()
+        );
+    }
 }

@@ -117,7 +117,8 @@ impl FastTape {
     /// The bytes the tape holds.
     pub(crate) fn bytes(&self) -> usize {
         let numbers = self.xtm.len() + self.z.len() + self.h.len() + self.c.len() + self.u.len();
-        numbers * std::mem::size_of::<f32>()
+        let mask = self.mask.as_ref().map_or(0, |m| m.len());
+        numbers * std::mem::size_of::<f32>() + mask
     }
 
     pub(crate) fn sizes(&self) -> (usize, usize, usize, usize) {

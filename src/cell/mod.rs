@@ -291,3 +291,16 @@ pub(crate) fn check_sizes(layer: &str, units: usize, input_dim: usize) -> Result
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check_sizes;
+
+    #[test]
+    fn sizes_up_to_the_largest_are_accepted() {
+        let largest = 1 << 24;
+        assert!(check_sizes("LSTM", largest, largest).is_ok());
+        assert!(check_sizes("LSTM", largest + 1, 1).is_err());
+        assert!(check_sizes("LSTM", 1, largest + 1).is_err());
+    }
+}

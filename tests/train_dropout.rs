@@ -381,6 +381,70 @@ fn fit_trains_with_recurrent_dropout() {
     assert!(history.loss[5] < history.loss[0], "{history:?}");
 }
 
+/// Every recurrent layer with dropout, the two halves of a `Bidirectional`
+/// included, draws new masks at each update, and other masks than the
+/// layer beside it.
+#[test]
+fn fit_gives_every_recurrent_layer_a_new_step_each_update() {
+    use rnn_basics::layers::{Bidirectional, MergeMode};
+    use rnn_basics::model::ModelLayer;
+    let lstm = |input| {
+        Lstm::new(4, input, &mut init::rng(1))
+            .unwrap()
+            .return_sequences(true)
+            .with_dropout(0.2, 0.3)
+            .unwrap()
+    };
+    let both = Bidirectional::new(lstm(3).into(), lstm(3).into(), MergeMode::Concat).unwrap();
+    let mut model = Sequential::with_input_shape(&[6, 3]);
+    model.add(both).unwrap().add(lstm(8)).unwrap();
+    let x = init::normal(&mut init::rng(3), (8, 6, 3));
+    let y = init::normal(&mut init::rng(4), (8, 6, 4));
+    let config = FitConfig {
+        epochs: 3,
+        batch_size: 8,
+        ..FitConfig::default()
+    };
+    let mut steps: Vec<Vec<u64>> = Vec::new();
+    train::fit(
+        &mut model,
+        Dataset {
+            x: x.view().into_dyn(),
+            mask: None,
+            target: Target::Values(y.view().into_dyn()),
+        },
+        Loss::MeanSquaredError,
+        &mut Sgd::new(0.01),
+        &config,
+        |_, model| {
+            steps.push(
+                model
+                    .layers()
+                    .iter()
+                    .flat_map(|l| match l {
+                        ModelLayer::Bidirectional(b) => vec![
+                            b.forward_layer().dropout_step(),
+                            b.backward_layer().dropout_step(),
+                        ],
+                        ModelLayer::Recurrent(r) => vec![r.dropout_step()],
+                        _ => vec![],
+                    })
+                    .collect(),
+            )
+        },
+    )
+    .unwrap();
+    // [forward half, backward half, the LSTM after], one update an epoch.
+    assert!(
+        steps.windows(2).all(|w| (0..3).all(|i| w[0][i] != w[1][i])),
+        "{steps:?}"
+    );
+    assert!(
+        steps.iter().all(|s| s[0] == s[1] && s[1] != s[2]),
+        "{steps:?}"
+    );
+}
+
 /// The masks drawn for training follow Keras's structure, hold only 0 and
 /// `1 / (1 - rate)`, drop about `rate` of the numbers, and differ between
 /// the two halves of a `Bidirectional` layer (through `go_backwards`).

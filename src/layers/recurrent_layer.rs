@@ -64,6 +64,13 @@ impl RecurrentLayer {
         each!(self, l => l.set_dropout(dropout))
     }
 
+    /// Which dropout masks training draws next (see [`Fused::dropout_step`]).
+    ///
+    /// [`Fused::dropout_step`]: super::Fused::dropout_step
+    pub fn dropout_step(&self) -> u64 {
+        each!(self, l => l.dropout_step())
+    }
+
     /// Sets which dropout masks training draws next.
     pub fn set_dropout_step(&mut self, step: u64) {
         each!(self, l => l.set_dropout_step(step))

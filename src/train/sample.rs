@@ -152,7 +152,7 @@ mod tests {
     }
 
     #[test]
-    fn a_running_sum_short_of_u_gives_the_last_class_that_can_be_drawn() {
+    fn a_draw_is_the_first_class_whose_running_sum_passes_u() {
         let probs = array![0.25f32, 0.5, 0.25, 0.0];
         assert_eq!(class_at(probs.view(), 0.0), 0);
         assert_eq!(class_at(probs.view(), 0.25), 1);

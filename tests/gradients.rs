@@ -295,6 +295,25 @@ fn initial_state_gradients_match_finite_differences() {
     }
 }
 
+/// One training step whose output gradients (the cotangents) are drawn
+/// from `rng`: the cotangents and the layer's gradients.
+fn step_with_random_cotangents(
+    layer: &RecurrentLayer,
+    x: &ndarray::Array3<f32>,
+    args: CallArgs<'_>,
+    rng: &mut init::Rng,
+) -> (Vec<ArrayD<f32>>, rnn_basics::train::Gradients) {
+    let (out, tape) = layer.forward_train(x.view().into_dyn(), args).unwrap();
+    let cotangents: Vec<ArrayD<f32>> = out
+        .into_keras()
+        .iter()
+        .map(|o| init::normal(rng, o.raw_dim()))
+        .collect();
+    let views: Vec<_> = cotangents.iter().map(|c| c.view()).collect();
+    let g = layer.backward(&tape, &views).unwrap();
+    (cotangents, g)
+}
+
 /// `Σ cotangent · output` of the f64 reference, for weights, input and
 /// initial states in f64.
 fn reference_loss(
@@ -406,14 +425,7 @@ fn every_gradient_matches_f64_central_differences_element_by_element() {
                 mask: m.as_ref().map(|m| m.view()),
                 initial_state: with_initial.then_some(initial.as_slice()),
             };
-            let (out, tape) = layer.forward_train(x.view().into_dyn(), args).unwrap();
-            let cotangents: Vec<ArrayD<f32>> = out
-                .into_keras()
-                .iter()
-                .map(|o| init::normal(&mut rng, o.raw_dim()))
-                .collect();
-            let views: Vec<_> = cotangents.iter().map(|c| c.view()).collect();
-            let g = layer.backward(&tape, &views).unwrap();
+            let (cotangents, g) = step_with_random_cotangents(&layer, &x, args, &mut rng);
             let what = format!("{} case {case}", layer.type_name());
 
             let weights: Vec<ArrayD<f64>> =
@@ -598,14 +610,7 @@ fn large_shapes_match_f64_directional_derivatives() {
                 mask: m.as_ref().map(|m| m.view()),
                 initial_state: None,
             };
-            let (out, tape) = layer.forward_train(x.view().into_dyn(), args).unwrap();
-            let cotangents: Vec<ArrayD<f32>> = out
-                .into_keras()
-                .iter()
-                .map(|o| init::normal(&mut rng, o.raw_dim()))
-                .collect();
-            let views: Vec<_> = cotangents.iter().map(|c| c.view()).collect();
-            let g = layer.backward(&tape, &views).unwrap();
+            let (cotangents, g) = step_with_random_cotangents(&layer, &x, args, &mut rng);
 
             let weights: Vec<ArrayD<f64>> =
                 layer.weights().iter().map(|w| w.mapv(f64::from)).collect();

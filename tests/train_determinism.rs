@@ -151,6 +151,18 @@ fn check(case: Case, pinned: u64) {
     );
 }
 
+/// 40 examples of 24 steps of 24 features: the benchmark step's shape.
+fn benchmark_case(kind: usize, units: usize, everything: bool) -> Case {
+    Case {
+        kind,
+        batch: 40,
+        time: 24,
+        input: 24,
+        units,
+        everything,
+    }
+}
+
 #[test]
 fn the_benchmark_step_gives_the_same_gradients_everywhere() {
     // Work past 4 million multiply-adds in each, 40 examples (parts of 20
@@ -162,15 +174,7 @@ fn the_benchmark_step_gives_the_same_gradients_everywhere() {
         (3, 40, 0xcf57_88c7_dab7_3da8),
         (4, 33, 0x3360_967e_142f_300d),
     ] {
-        let case = Case {
-            kind,
-            batch: 40,
-            time: 24,
-            input: 24,
-            units,
-            everything: false,
-        };
-        check(case, pinned);
+        check(benchmark_case(kind, units, false), pinned);
     }
 }
 
@@ -183,14 +187,6 @@ fn masks_backwards_and_initial_states_give_the_same_gradients_everywhere() {
         (3, 40, 0x0320_2f7e_f1bf_06d6),
         (4, 33, 0xde11_92fd_8100_f08e),
     ] {
-        let case = Case {
-            kind,
-            batch: 40,
-            time: 24,
-            input: 24,
-            units,
-            everything: true,
-        };
-        check(case, pinned);
+        check(benchmark_case(kind, units, true), pinned);
     }
 }

@@ -127,14 +127,44 @@ fn sentiment_data() -> (Array3<f32>, Array2<bool>, Array1<usize>) {
     (x, mask, array![1, 0, 0, 1])
 }
 
+/// SimpleRNN(`units`) → Dense(2) on the lab's characters, its weights
+/// drawn from `seed`.
+fn sentiment_model(units: usize, seed: u64) -> Sequential {
+    let features = sentiment_data().0.dim().2;
+    let mut rng = init::rng(seed);
+    let mut model = Sequential::with_input_shape(&[10, features]);
+    model
+        .add(SimpleRnn::new(units, features, &mut rng).unwrap())
+        .unwrap();
+    model.add(Dense::new(2, units, &mut rng).unwrap()).unwrap();
+    model
+}
+
+/// Fits `model` to the lab's words with softmax cross-entropy.
+fn fit_sentiment(
+    model: &mut Sequential,
+    optimizer: &mut dyn Optimizer,
+    config: &FitConfig,
+    on_epoch: impl FnMut(&train::EpochReport, &Sequential),
+) -> rnn_basics::Result<train::History> {
+    let (x, mask, labels) = sentiment_data();
+    train::fit(
+        model,
+        Dataset {
+            x: x.view().into_dyn(),
+            target: Target::Classes(labels.view().into_dyn()),
+            mask: Some(mask.view()),
+        },
+        Loss::SoftmaxCrossEntropy,
+        optimizer,
+        config,
+        on_epoch,
+    )
+}
+
 fn train_sentiment(seed: u64) -> (Vec<f32>, usize) {
     let (x, mask, labels) = sentiment_data();
-    let mut rng = init::rng(seed);
-    let mut model = Sequential::with_input_shape(&[10, x.dim().2]);
-    model
-        .add(SimpleRnn::new(10, x.dim().2, &mut rng).unwrap())
-        .unwrap();
-    model.add(Dense::new(2, 10, &mut rng).unwrap()).unwrap();
+    let mut model = sentiment_model(10, seed);
     let config = FitConfig {
         epochs: 30,
         batch_size: 2,
@@ -142,19 +172,7 @@ fn train_sentiment(seed: u64) -> (Vec<f32>, usize) {
         seed,
         clip_norm: None,
     };
-    let history = train::fit(
-        &mut model,
-        Dataset {
-            x: x.view().into_dyn(),
-            target: Target::Classes(labels.view().into_dyn()),
-            mask: Some(mask.view()),
-        },
-        Loss::SoftmaxCrossEntropy,
-        &mut Adam::new(0.01),
-        &config,
-        |_, _| {},
-    )
-    .unwrap();
+    let history = fit_sentiment(&mut model, &mut Adam::new(0.01), &config, |_, _| {}).unwrap();
     let logits = model
         .forward_masked(x.view().into_dyn(), Some(mask.view()))
         .unwrap();
@@ -184,12 +202,7 @@ fn the_sentiment_lab_learns_with_any_seed() {
 #[test]
 fn an_epochs_loss_is_the_mean_over_its_examples() {
     let (x, mask, labels) = sentiment_data();
-    let mut rng = init::rng(8);
-    let mut model = Sequential::with_input_shape(&[10, x.dim().2]);
-    model
-        .add(SimpleRnn::new(5, x.dim().2, &mut rng).unwrap())
-        .unwrap();
-    model.add(Dense::new(2, 5, &mut rng).unwrap()).unwrap();
+    let mut model = sentiment_model(5, 8);
     let config = FitConfig {
         epochs: 1,
         batch_size: 3,
@@ -197,19 +210,7 @@ fn an_epochs_loss_is_the_mean_over_its_examples() {
         seed: 0,
         clip_norm: None,
     };
-    let history = train::fit(
-        &mut model,
-        Dataset {
-            x: x.view().into_dyn(),
-            target: Target::Classes(labels.view().into_dyn()),
-            mask: Some(mask.view()),
-        },
-        Loss::SoftmaxCrossEntropy,
-        &mut Sgd::new(0.0),
-        &config,
-        |_, _| {},
-    )
-    .unwrap();
+    let history = fit_sentiment(&mut model, &mut Sgd::new(0.0), &config, |_, _| {}).unwrap();
     let logits = model
         .forward_masked(x.view().into_dyn(), Some(mask.view()))
         .unwrap();
@@ -230,13 +231,7 @@ fn training_is_reproducible() {
 #[test]
 fn clipping_bounds_every_update() {
     // With the gradient clipped to a tiny norm, SGD moves the weights by at most lr × that norm.
-    let (x, mask, labels) = sentiment_data();
-    let mut rng = init::rng(1);
-    let mut model = Sequential::with_input_shape(&[10, x.dim().2]);
-    model
-        .add(SimpleRnn::new(4, x.dim().2, &mut rng).unwrap())
-        .unwrap();
-    model.add(Dense::new(2, 4, &mut rng).unwrap()).unwrap();
+    let mut model = sentiment_model(4, 1);
     let before: Vec<ArrayD<f32>> = model.weights().iter().map(|w| w.to_owned()).collect();
     let config = FitConfig {
         epochs: 1,
@@ -245,19 +240,7 @@ fn clipping_bounds_every_update() {
         seed: 0,
         clip_norm: Some(1e-3),
     };
-    train::fit(
-        &mut model,
-        Dataset {
-            x: x.view().into_dyn(),
-            target: Target::Classes(labels.view().into_dyn()),
-            mask: Some(mask.view()),
-        },
-        Loss::SoftmaxCrossEntropy,
-        &mut Sgd::new(1.0),
-        &config,
-        |_, _| {},
-    )
-    .unwrap();
+    fit_sentiment(&mut model, &mut Sgd::new(1.0), &config, |_, _| {}).unwrap();
     let moved: f32 = model
         .weights()
         .iter()
@@ -271,12 +254,7 @@ fn clipping_bounds_every_update() {
 #[test]
 fn fit_refuses_mismatched_inputs() {
     let (x, mask, _) = sentiment_data();
-    let mut rng = init::rng(1);
-    let mut model = Sequential::with_input_shape(&[10, x.dim().2]);
-    model
-        .add(SimpleRnn::new(4, x.dim().2, &mut rng).unwrap())
-        .unwrap();
-    model.add(Dense::new(2, 4, &mut rng).unwrap()).unwrap();
+    let mut model = sentiment_model(4, 1);
     let three_labels = array![1usize, 0, 0].into_dyn();
     let e = train::fit(
         &mut model,
@@ -316,12 +294,12 @@ fn fit_refuses_mismatched_inputs() {
 fn each_update_and_each_dropout_gets_its_own_step_and_accuracy_is_reported() {
     use rnn_basics::layers::Dropout;
     use rnn_basics::model::ModelLayer;
-    let (x, mask, labels) = sentiment_data();
+    let features = sentiment_data().0.dim().2;
     let mut rng = init::rng(3);
-    let mut model = Sequential::with_input_shape(&[10, x.dim().2]);
+    let mut model = Sequential::with_input_shape(&[10, features]);
     model.add(Dropout::new(0.2).unwrap()).unwrap();
     model
-        .add(SimpleRnn::new(6, x.dim().2, &mut rng).unwrap())
+        .add(SimpleRnn::new(6, features, &mut rng).unwrap())
         .unwrap();
     model.add(Dropout::new(0.2).unwrap()).unwrap();
     model.add(Dense::new(2, 6, &mut rng).unwrap()).unwrap();
@@ -334,14 +312,8 @@ fn each_update_and_each_dropout_gets_its_own_step_and_accuracy_is_reported() {
     };
     let mut steps: Vec<Vec<u64>> = Vec::new();
     let mut accuracies = Vec::new();
-    let history = train::fit(
+    let history = fit_sentiment(
         &mut model,
-        Dataset {
-            x: x.view().into_dyn(),
-            target: Target::Classes(labels.view().into_dyn()),
-            mask: Some(mask.view()),
-        },
-        Loss::SoftmaxCrossEntropy,
         &mut Adam::new(0.01),
         &config,
         |report, model| {

@@ -616,6 +616,32 @@ fn catalogue() -> Vec<Entry> {
             }),
         ),
         (
+            "an optimizer reused on more weights than it started with",
+            Kind::Config,
+            &["SGD", "the weights changed shape since the first step"],
+            Box::new(|| {
+                let mut w = ArrayD::<f32>::zeros(IxDyn(&[2]));
+                let mut extra = ArrayD::<f32>::zeros(IxDyn(&[3]));
+                let g = ArrayD::<f32>::ones(IxDyn(&[2]));
+                let mut sgd = train::Sgd::new(0.1);
+                sgd.step(&mut [w.view_mut()], std::slice::from_ref(&g))?;
+                let more = [g, ArrayD::ones(IxDyn(&[3]))];
+                sgd.step(&mut [w.view_mut(), extra.view_mut()], &more)
+            }),
+        ),
+        (
+            "an optimizer reused on weights of another shape",
+            Kind::Config,
+            &["Adam", "the weights changed shape since the first step"],
+            Box::new(|| {
+                let mut w = ArrayD::<f32>::zeros(IxDyn(&[2]));
+                let mut wider = ArrayD::<f32>::zeros(IxDyn(&[3]));
+                let mut adam = Adam::new(0.1);
+                adam.step(&mut [w.view_mut()], &[ArrayD::ones(IxDyn(&[2]))])?;
+                adam.step(&mut [wider.view_mut()], &[ArrayD::ones(IxDyn(&[3]))])
+            }),
+        ),
+        (
             "fit with zero batch size",
             Kind::Config,
             &["fit", "batch_size must be at least 1"],

@@ -221,7 +221,7 @@ unsafe fn lstm_gates_avx512(
     use std::arch::x86_64::*;
 
     use activation::avx512::{sigmoid16, tanh16};
-
+    debug_assert_eq!(crate::linalg::simd_level(), crate::linalg::Level::Avx512);
     let examples = h.len() / units;
     assert!(z.len() >= examples * 4 * units && c.len() >= examples * units);
     // Each example's row of the output sequence, if given: `stride` numbers apart.

@@ -489,6 +489,22 @@ mod tests {
     }
 
     #[test]
+    fn the_last_panels_padding_is_zeros() {
+        // The kernels read whole panels, so the padding must be zeros, not
+        // whatever a fresh buffer holds (NaN in debug builds).
+        let k = 3;
+        for n in [1, 5, 31, 32, 33, 70] {
+            let packed = PackedMatrix::pack(Array2::from_elem((k, n), 2.0).view());
+            let last = &packed.panels[(n.div_ceil(PANEL) - 1) * k * PANEL..];
+            let used = n - (n.div_ceil(PANEL) - 1) * PANEL;
+            for row in last.chunks_exact(PANEL) {
+                assert!(row[..used].iter().all(|v| *v == 2.0), "n = {n}");
+                assert!(row[used..].iter().all(|v| *v == 0.0), "n = {n}: {row:?}");
+            }
+        }
+    }
+
+    #[test]
     fn no_rows_or_no_columns_write_nothing() {
         let b = Array2::<f32>::ones((3, 4));
         let packed = PackedMatrix::pack(b.view());

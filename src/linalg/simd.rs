@@ -42,9 +42,15 @@ pub(crate) fn detected_level() -> Level {
 /// the AVX2 code is compiled with (`avx2,fma`).
 #[cfg(target_arch = "x86_64")]
 fn detect(cap: &str) -> Level {
-    let avx2 =
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma");
-    let avx512 = avx2 && std::arch::is_x86_feature_detected!("avx512f");
+    use std::arch::is_x86_feature_detected as has;
+    choose(cap, has!("avx512f"), has!("avx2"), has!("fma"))
+}
+
+/// The best level `cap` allows on a CPU with these features (see [`detect`]).
+#[cfg(target_arch = "x86_64")]
+fn choose(cap: &str, avx512f: bool, avx2: bool, fma: bool) -> Level {
+    let avx2 = avx2 && fma;
+    let avx512 = avx2 && avx512f;
     if cap != "portable" && cap != "avx2" && avx512 {
         Level::Avx512
     } else if cap != "portable" && avx2 {
@@ -483,6 +489,30 @@ mod avx2 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A CPU (or a virtual machine's view of one) may lack any feature: a
+    /// level runs only with every feature its code is compiled with.
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn a_level_needs_every_feature_it_is_compiled_with() {
+        for bits in 0..8 {
+            let (avx512f, avx2, fma) = (bits & 4 != 0, bits & 2 != 0, bits & 1 != 0);
+            let best = match (avx512f, avx2 && fma) {
+                (true, true) => Level::Avx512,
+                (false, true) => Level::Avx2,
+                _ => Level::Portable,
+            };
+            let features = format!("avx512f {avx512f}, avx2 {avx2}, fma {fma}");
+            assert_eq!(choose("", avx512f, avx2, fma), best, "{features}");
+            let capped = if best == Level::Avx512 {
+                Level::Avx2
+            } else {
+                best
+            };
+            assert_eq!(choose("avx2", avx512f, avx2, fma), capped, "{features}");
+            assert_eq!(choose("portable", avx512f, avx2, fma), Level::Portable);
+        }
+    }
 
     #[test]
     fn a_cap_asks_for_less_never_more() {

@@ -968,7 +968,7 @@ unsafe fn lstm_back_avx512(
     use std::arch::x86_64::*;
 
     use crate::activation::avx512::{sigmoid16, tanh16};
-
+    debug_assert_eq!(crate::linalg::simd_level(), crate::linalg::Level::Avx512);
     let examples = dh.len() / units;
     assert!(z.len() >= examples * 4 * units && dz.len() >= examples * 4 * units);
     assert!(c.len() >= examples * units && c_prev.len() >= examples * units);

@@ -349,3 +349,79 @@ fn cells_count_their_parameters_as_keras_does() {
     assert_eq!(gru.param_count(), 216);
     assert_eq!(gru.with_reset_after(false).param_count(), 198);
 }
+
+/// A cell written outside the crate: `h = tanh(x·W + h·U)`, no bias. It
+/// implements only what `Cell` requires; both loops run it through the
+/// trait's own input projection and output rows.
+#[derive(Clone)]
+struct Elman {
+    kernel: Array2<f32>,
+    recurrent: Array2<f32>,
+}
+
+impl Cell for Elman {
+    type Workspace = ();
+
+    fn layer_name(&self) -> &'static str {
+        "Elman"
+    }
+    fn units(&self) -> usize {
+        self.recurrent.nrows()
+    }
+    fn input_dim(&self) -> usize {
+        self.kernel.nrows()
+    }
+    fn kernel(&self) -> ndarray::ArrayView2<'_, f32> {
+        self.kernel.view()
+    }
+    fn input_bias(&self) -> Option<ndarray::ArrayView1<'_, f32>> {
+        None
+    }
+    fn workspace(&self, _batch: usize) {}
+    fn recur(&self, xw: ndarray::ArrayViewMut2<f32>, states: &mut [Array2<f32>], _: &mut ()) {
+        states[0] = (&xw + &states[0].dot(&self.recurrent)).mapv(f32::tanh);
+    }
+    fn weights(&self) -> Vec<ndarray::ArrayViewD<'_, f32>> {
+        vec![
+            self.kernel.view().into_dyn(),
+            self.recurrent.view().into_dyn(),
+        ]
+    }
+    fn weights_mut(&mut self) -> Vec<ndarray::ArrayViewMutD<'_, f32>> {
+        vec![
+            self.kernel.view_mut().into_dyn(),
+            self.recurrent.view_mut().into_dyn(),
+        ]
+    }
+}
+
+#[test]
+fn a_cell_written_outside_the_crate_runs_in_the_loop() {
+    let mut rng = init::rng(21);
+    let (batch, time, input, units) = (3, 5, 4, 6);
+    let kernel = init::normal(&mut rng, (input, units));
+    let recurrent = init::normal(&mut rng, (units, units)).mapv(|v| v * 0.5);
+    let x: Array3<f32> = init::normal(&mut rng, (batch * time, input))
+        .into_shape_with_order((batch, time, input))
+        .unwrap();
+    let mut h = Array2::<f32>::zeros((batch, units));
+    let mut expected = Array3::<f32>::zeros((batch, time, units));
+    for t in 0..time {
+        h = (x.index_axis(Axis(1), t).dot(&kernel) + h.dot(&recurrent)).mapv(f32::tanh);
+        expected.index_axis_mut(Axis(1), t).assign(&h);
+    }
+
+    let cell = Elman { kernel, recurrent };
+    assert_eq!((cell.param_count(), cell.gate_width()), (60, units));
+    let config = RnnConfig {
+        return_sequences: true,
+        return_state: true,
+        ..RnnConfig::default()
+    };
+    let step_by_step = Rnn::new(cell.clone()).with_config(config.clone());
+    let fused = rnn_basics::layers::Fused::from_cell(cell).with_config(config);
+    for out in [step_by_step.call(&x).unwrap(), fused.call(&x).unwrap()] {
+        assert!(max_diff(&out.output, &expected) < TOL);
+        assert!(max_diff(&out.states[0], &h) < TOL);
+    }
+}

@@ -400,49 +400,53 @@ fn fit_gives_every_recurrent_layer_a_new_step_each_update() {
     model.add(both).unwrap().add(lstm(8)).unwrap();
     let x = init::normal(&mut init::rng(3), (8, 6, 3));
     let y = init::normal(&mut init::rng(4), (8, 6, 4));
-    let config = FitConfig {
-        epochs: 3,
-        batch_size: 8,
-        ..FitConfig::default()
-    };
-    let mut steps: Vec<Vec<u64>> = Vec::new();
-    train::fit(
-        &mut model,
-        Dataset {
-            x: x.view().into_dyn(),
-            mask: None,
-            target: Target::Values(y.view().into_dyn()),
-        },
-        Loss::MeanSquaredError,
-        &mut Sgd::new(0.01),
-        &config,
-        |_, model| {
-            steps.push(
-                model
-                    .layers()
-                    .iter()
-                    .flat_map(|l| match l {
-                        ModelLayer::Bidirectional(b) => vec![
-                            b.forward_layer().dropout_step(),
-                            b.backward_layer().dropout_step(),
-                        ],
-                        ModelLayer::Recurrent(r) => vec![r.dropout_step()],
-                        _ => vec![],
-                    })
-                    .collect(),
-            )
-        },
-    )
-    .unwrap();
-    // [forward half, backward half, the LSTM after], one update an epoch.
-    assert!(
-        steps.windows(2).all(|w| (0..3).all(|i| w[0][i] != w[1][i])),
-        "{steps:?}"
-    );
-    assert!(
-        steps.iter().all(|s| s[0] == s[1] && s[1] != s[2]),
-        "{steps:?}"
-    );
+    // A seed whose every bit is set, too: a layer's place must still change its step.
+    for seed in [0, u64::MAX] {
+        let config = FitConfig {
+            epochs: 3,
+            batch_size: 8,
+            seed,
+            ..FitConfig::default()
+        };
+        let mut steps: Vec<Vec<u64>> = Vec::new();
+        train::fit(
+            &mut model,
+            Dataset {
+                x: x.view().into_dyn(),
+                mask: None,
+                target: Target::Values(y.view().into_dyn()),
+            },
+            Loss::MeanSquaredError,
+            &mut Sgd::new(0.01),
+            &config,
+            |_, model| {
+                steps.push(
+                    model
+                        .layers()
+                        .iter()
+                        .flat_map(|l| match l {
+                            ModelLayer::Bidirectional(b) => vec![
+                                b.forward_layer().dropout_step(),
+                                b.backward_layer().dropout_step(),
+                            ],
+                            ModelLayer::Recurrent(r) => vec![r.dropout_step()],
+                            _ => vec![],
+                        })
+                        .collect(),
+                )
+            },
+        )
+        .unwrap();
+        // [forward half, backward half, the LSTM after], one update an epoch.
+        assert!(
+            steps.windows(2).all(|w| (0..3).all(|i| w[0][i] != w[1][i])),
+            "{steps:?}"
+        );
+        assert!(
+            steps.iter().all(|s| s[0] == s[1] && s[1] != s[2]),
+            "{steps:?}"
+        );
+    }
 }
 
 /// The masks drawn for training follow Keras's structure, hold only 0 and

@@ -746,6 +746,15 @@ mod tests {
     }
 
     #[test]
+    fn a_thread_keeps_its_scratch_up_to_two_chunks() {
+        let most = 2 * MAX_CHUNK_NUMBERS;
+        for (len, kept) in [(most, most), (most + 1, 0)] {
+            drop(Scratch::take(len));
+            assert_eq!(SCRATCH.take().len(), kept, "a scratch of {len} numbers");
+        }
+    }
+
+    #[test]
     fn the_loop_wrapper_reports_its_cells_sizes_and_weights() {
         let cell = crate::cell::LstmCell::new(3, 5, &mut crate::init::rng(2)).unwrap();
         let layer = Rnn::new(cell.clone());

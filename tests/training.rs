@@ -382,3 +382,21 @@ fn the_breakdown_names_the_parts_of_a_step() {
     );
     assert!(profile::take().is_empty(), "take stops the counting");
 }
+
+/// The line `fit`'s progress prints for an epoch: the epoch padded to the
+/// width of the count, the loss to four places, the accuracy to three.
+#[test]
+fn an_epoch_report_reads_as_keras_progress() {
+    use rnn_basics::train::EpochReport;
+    let report = |epoch, accuracy| EpochReport {
+        epoch,
+        epochs: 30,
+        loss: 0.65321,
+        accuracy,
+    };
+    assert_eq!(
+        report(3, Some(0.75)).to_string(),
+        "epoch  3/30  loss 0.6532  accuracy 0.750"
+    );
+    assert_eq!(report(12, None).to_string(), "epoch 12/30  loss 0.6532");
+}

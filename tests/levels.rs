@@ -418,7 +418,7 @@ fn a_cell_written_outside_the_crate_runs_in_the_loop() {
         return_state: true,
         ..RnnConfig::default()
     };
-    let step_by_step = Rnn::new(cell.clone()).with_config(config.clone());
+    let step_by_step = Rnn::new(cell.clone()).with_config(config);
     let fused = rnn_basics::layers::Fused::from_cell(cell).with_config(config);
     for out in [step_by_step.call(&x).unwrap(), fused.call(&x).unwrap()] {
         assert!(max_diff(&out.output, &expected) < TOL);

@@ -386,7 +386,7 @@ fn the_breakdown_names_the_parts_of_a_step() {
 /// The line `fit`'s progress prints for an epoch: the epoch padded to the
 /// width of the count, the loss to four places, the accuracy to three.
 #[test]
-fn an_epoch_report_reads_as_keras_progress() {
+fn an_epoch_report_is_one_line_of_progress() {
     use rnn_basics::train::EpochReport;
     let report = |epoch, accuracy| EpochReport {
         epoch,

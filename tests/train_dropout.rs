@@ -654,3 +654,24 @@ fn the_fast_tape_counts_its_bytes() {
         );
     }
 }
+
+/// Dropout on the inputs alone (one mask for all gates) takes the ordinary
+/// path on the dropped inputs; its tape keeps that mask too, a number per
+/// example and feature, for the backward pass.
+#[test]
+fn an_input_mask_adds_its_numbers_to_the_tape() {
+    let (batch, features, units) = (4usize, 3usize, 5usize);
+    let x = input();
+    let bytes = |dropout: f32| {
+        SimpleRnn::new(units, features, &mut init::rng(4))
+            .unwrap()
+            .with_dropout(dropout, 0.0)
+            .unwrap()
+            .with_dropout_seed(Some(11))
+            .forward_train(x.view().into_dyn(), CallArgs::default())
+            .unwrap()
+            .1
+            .bytes()
+    };
+    assert_eq!(bytes(0.3), bytes(0.0) + batch * features * 4);
+}

@@ -58,7 +58,8 @@ impl PackedMatrix {
                     *slot = *v;
                 }
             }
-        } else {
+        } else if k > 0 {
+            // Any other strides, number by number (a matrix without rows has none).
             for (j, panel) in panels.chunks_exact_mut(panel_len).enumerate() {
                 let from = j * PANEL;
                 let width = PANEL.min(n - from);
@@ -535,6 +536,28 @@ mod tests {
         assert!(c.slice(s![.., n..]).iter().all(|v| *v == 7.0));
         let worst = max_diff(&c.slice(s![.., ..n]), &reference(&a, &b));
         assert!(worst < 1e-4);
+    }
+
+    #[test]
+    fn empty_matrices_pack_and_multiply() {
+        // B with no rows, no columns or neither, laid out by rows or by
+        // columns: C = A · B is zeros (k = 0), the bias (k = 0 with a bias),
+        // or has nothing to write (n = 0).
+        for (m, k, n) in [(0, 0, 0), (2, 0, 0), (0, 3, 0), (2, 0, 3), (2, 3, 0)] {
+            let a = Array2::<f32>::from_elem((m, k), 1.5);
+            let bias: Vec<f32> = (0..n).map(|j| j as f32 + 0.5).collect();
+            let b = Array2::<f32>::from_elem((k, n), 2.0);
+            let b_by_columns = Array2::<f32>::from_elem((n, k), 2.0).reversed_axes();
+            for b in [b.view(), b_by_columns.view()] {
+                let packed = PackedMatrix::pack(b);
+                let mut c = vec![7.0; m * n];
+                packed.matmul(a.as_slice().unwrap(), k, m, &mut c, n, false);
+                assert!(c.iter().all(|v| *v == 0.0), "{m}x{k}x{n}: {c:?}");
+                packed.matmul_bias(a.as_slice().unwrap(), k, m, &mut c, n, &bias);
+                let want: Vec<f32> = (0..m).flat_map(|_| bias.iter().copied()).collect();
+                assert_eq!(c, want, "{m}x{k}x{n} with a bias");
+            }
+        }
     }
 }
 

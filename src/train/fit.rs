@@ -260,7 +260,8 @@ pub(crate) fn argmax(values: impl Iterator<Item = f32>) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::argmax;
+    use super::{argmax, correct_predictions};
+    use ndarray::{ArrayD, IxDyn};
 
     #[test]
     fn argmax_finds_the_first_largest() {
@@ -276,5 +277,20 @@ mod tests {
             1,
             "negative numbers"
         );
+    }
+
+    #[test]
+    fn a_prediction_is_correct_where_the_largest_logit_is_at_the_label() {
+        // Two examples of three steps, three classes: the largest logits
+        // are at 0 2 1 and 1 1 0.
+        #[rustfmt::skip]
+        let logits = ArrayD::from_shape_vec(IxDyn(&[2, 3, 3]), vec![
+            0.9, 0.1, 0.0,   0.2, 0.3, 0.5,   -1.0, 2.0, 1.0,
+            0.0, 4.0, 1.0,   0.1, 0.2, -0.3,   3.0, 2.0, 1.0,
+        ]).unwrap();
+        let labels = |l: [usize; 6]| ArrayD::from_shape_vec(IxDyn(&[2, 3]), l.to_vec()).unwrap();
+        assert_eq!(correct_predictions(&logits, &labels([0, 2, 1, 1, 1, 0])), 6);
+        assert_eq!(correct_predictions(&logits, &labels([0, 2, 0, 1, 2, 0])), 4);
+        assert_eq!(correct_predictions(&logits, &labels([1, 0, 0, 0, 0, 1])), 0);
     }
 }

@@ -669,6 +669,24 @@ fn catalogue() -> Vec<Entry> {
             }),
         ),
         (
+            "fit with a negative clip norm",
+            Kind::Config,
+            &["fit", "clip_norm must be a positive number, got -1"],
+            Box::new(|| fit_with_clip_norm(-1.0)),
+        ),
+        (
+            "fit with a zero clip norm",
+            Kind::Config,
+            &["fit", "clip_norm must be a positive number, got 0"],
+            Box::new(|| fit_with_clip_norm(0.0)),
+        ),
+        (
+            "fit with a NaN clip norm",
+            Kind::Config,
+            &["fit", "clip_norm must be a positive number, got NaN"],
+            Box::new(|| fit_with_clip_norm(f32::NAN)),
+        ),
+        (
             "fit on NaN inputs",
             Kind::NonFinite,
             &["fit", "the loss of epoch 1", "NaN"],
@@ -1036,4 +1054,28 @@ fn a_tape_from_a_layer_of_other_sizes_is_refused() {
         let got = catch_unwind(AssertUnwindSafe(|| other.backward(&tape, &[d.view()])));
         assert!(got.expect("an error, not a panic").is_err());
     }
+}
+
+/// Two examples through `two_layer_model`, clipped to `clip_norm`.
+fn fit_with_clip_norm(clip_norm: f32) -> Result<()> {
+    let mut model = two_layer_model();
+    let labels = Array2::<usize>::zeros((2, 5)).into_dyn();
+    let inputs = x(2, 5, 4);
+    let config = FitConfig {
+        clip_norm: Some(clip_norm),
+        ..FitConfig::default()
+    };
+    train::fit(
+        &mut model,
+        Dataset {
+            x: inputs.view(),
+            target: Target::Classes(labels.view()),
+            mask: None,
+        },
+        Loss::SoftmaxCrossEntropy,
+        &mut Adam::new(0.1),
+        &config,
+        |_, _| {},
+    )
+    .map(|_| ())
 }

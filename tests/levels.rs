@@ -420,6 +420,11 @@ fn a_cell_written_outside_the_crate_runs_in_the_loop() {
     };
     let step_by_step = Rnn::new(cell.clone()).with_config(config);
     let fused = rnn_basics::layers::Fused::from_cell(cell).with_config(config);
+    // A loop over any cell is Keras's `RNN`; a fused layer takes its cell's name.
+    assert_eq!(
+        (step_by_step.type_name(), fused.type_name()),
+        ("RNN", "Elman")
+    );
     for out in [step_by_step.call(&x).unwrap(), fused.call(&x).unwrap()] {
         assert!(max_diff(&out.output, &expected) < TOL);
         assert!(max_diff(&out.states[0], &h) < TOL);

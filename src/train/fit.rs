@@ -155,6 +155,14 @@ pub fn fit(
             "epochs and batch_size must be at least 1",
         ));
     }
+    if let Some(max_norm) = config.clip_norm
+        && !(max_norm > 0.0 && max_norm.is_finite())
+    {
+        return Err(Error::config(
+            "fit",
+            format!("clip_norm must be a positive number, got {max_norm}"),
+        ));
+    }
 
     let mut rng = init::rng(config.seed);
     let mut order: Vec<usize> = (0..examples).collect();

@@ -148,7 +148,8 @@ impl Optimizer for Adam {
 
 /// Scales every gradient by `max_norm / norm` when their global norm (the
 /// norm of all of them as one vector) is above `max_norm`, as Keras's
-/// `global_clipnorm` does. Returns the norm before clipping.
+/// `global_clipnorm` does. Returns the norm before clipping. A negative or
+/// NaN `max_norm` clips nothing, as in Keras (`fit` refuses one).
 ///
 /// ```
 /// use ndarray::{ArrayD, IxDyn};
@@ -165,7 +166,7 @@ pub fn clip_by_global_norm(grads: &mut [ArrayD<f32>], max_norm: f32) -> f32 {
         .map(|g| (g * g) as f64)
         .sum::<f64>()
         .sqrt() as f32;
-    if norm > max_norm && norm > 0.0 {
+    if norm > max_norm && max_norm >= 0.0 {
         let scale = max_norm / norm;
         for g in grads.iter_mut() {
             g.mapv_inplace(|v| v * scale);
@@ -193,5 +194,19 @@ mod tests {
         let mut zeros = vec![ArrayD::<f32>::zeros(IxDyn(&[3]))];
         assert_eq!(clip_by_global_norm(&mut zeros, 0.0), 0.0);
         assert!(zeros[0].iter().all(|v| *v == 0.0));
+    }
+
+    #[test]
+    fn a_zero_norm_zeroes_the_gradients_and_a_negative_one_clips_nothing() {
+        // As Keras's clip_by_global_norm: a scale of 0, or of 1.
+        let grads = || vec![ArrayD::from_shape_vec(IxDyn(&[2]), vec![3.0f32, 4.0]).unwrap()];
+        let mut to_zero = grads();
+        assert_eq!(clip_by_global_norm(&mut to_zero, 0.0), 5.0);
+        assert_eq!(to_zero[0].as_slice().unwrap(), &[0.0, 0.0]);
+        for max_norm in [-1.0, f32::NAN] {
+            let mut kept = grads();
+            assert_eq!(clip_by_global_norm(&mut kept, max_norm), 5.0);
+            assert_eq!(kept, grads(), "max_norm {max_norm}");
+        }
     }
 }

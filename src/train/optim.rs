@@ -148,8 +148,9 @@ impl Optimizer for Adam {
 
 /// Scales every gradient by `max_norm / norm` when their global norm (the
 /// norm of all of them as one vector) is above `max_norm`, as Keras's
-/// `global_clipnorm` does. Returns the norm before clipping. A negative or
-/// NaN `max_norm` clips nothing, as in Keras (`fit` refuses one).
+/// `global_clipnorm` does. Returns the norm before clipping. A negative
+/// `max_norm` clips nothing, as in Keras, and so does a NaN one (`fit`
+/// refuses both).
 ///
 /// ```
 /// use ndarray::{ArrayD, IxDyn};

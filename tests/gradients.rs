@@ -555,27 +555,45 @@ fn the_cells_one_step_backward_agrees_with_the_layers() {
     };
     for use_bias in [true, false] {
         let what = |kind: &str| format!("{kind}, use_bias={use_bias}");
-        let simple = SimpleRnnCell::new(6, 4, &mut rng)
-            .unwrap()
-            .with_bias(use_bias);
+        let simple = jittered(
+            SimpleRnnCell::new(6, 4, &mut rng)
+                .unwrap()
+                .with_bias(use_bias),
+            &mut rng,
+        );
         close(
             by_hand(&simple, &x, &cot),
             layer_side(Fused::from_cell(simple).into()),
             &what("SimpleRNN"),
         );
-        let lstm = LstmCell::new(6, 4, &mut rng).unwrap().with_bias(use_bias);
+        let lstm = jittered(
+            LstmCell::new(6, 4, &mut rng).unwrap().with_bias(use_bias),
+            &mut rng,
+        );
         close(
             by_hand(&lstm, &x, &cot),
             layer_side(Fused::from_cell(lstm).into()),
             &what("LSTM"),
         );
-        let gru = GruCell::new(6, 4, &mut rng).unwrap().with_bias(use_bias);
+        let gru = jittered(
+            GruCell::new(6, 4, &mut rng).unwrap().with_bias(use_bias),
+            &mut rng,
+        );
         close(
             by_hand(&gru, &x, &cot),
             layer_side(Fused::from_cell(gru).into()),
             &what("GRU"),
         );
     }
+}
+
+/// `cell` with every weight moved off its initial value, so that its
+/// biases are not zeros.
+fn jittered<C: Cell>(mut cell: C, rng: &mut init::Rng) -> C {
+    for mut w in cell.weights_mut() {
+        w += &init::uniform(&mut *rng, w.raw_dim(), -0.3, 0.3).unwrap();
+    }
+    cell
 }
 
 /// Shapes past every boundary of the fast path: a batch split across

@@ -675,3 +675,34 @@ fn an_input_mask_adds_its_numbers_to_the_tape() {
     };
     assert_eq!(bytes(0.3), bytes(0.0) + batch * features * 4);
 }
+
+/// Input masks per gate with no recurrent mask run gate by gate, as they
+/// do beside recurrent masks that keep every number.
+#[test]
+fn input_masks_per_gate_alone_drop_gate_by_gate() {
+    let x = input();
+    let cot = init::normal(&mut init::rng(9), (4, 6, 5)).into_dyn();
+    let layer = lstm(0.0, 0.0);
+    let per_gate: Vec<Array2<f32>> = (0..4)
+        .map(|k| Array2::from_shape_fn((4, 3), |(b, f)| ((b + f + k) % 3 != 0) as u8 as f32 * 1.5))
+        .collect();
+    let run = |recurrent: Vec<Array2<f32>>| {
+        let masks = DropoutMasks {
+            input: per_gate.clone(),
+            recurrent,
+        };
+        let (out, tape) = layer
+            .forward_train_with_masks(x.view().into_dyn(), CallArgs::default(), masks)
+            .unwrap();
+        let grads = layer.backward(&tape, &[cot.view()]).unwrap();
+        let mut all = vec![out.output];
+        all.extend(grads.weights);
+        all.push(grads.input);
+        all
+    };
+    let alone = run(Vec::new());
+    let beside_ones = run(vec![Array2::ones((4, 5)); 4]);
+    for (p, q) in alone.iter().zip(&beside_ones) {
+        assert_close(p, q, "LSTM, input masks per gate");
+    }
+}

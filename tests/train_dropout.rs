@@ -677,20 +677,18 @@ fn an_input_mask_adds_its_numbers_to_the_tape() {
 }
 
 /// Input masks per gate with no recurrent mask run gate by gate, as they
-/// do beside recurrent masks that keep every number.
+/// do beside recurrent masks that keep every number; one input mask
+/// beside recurrent masks per gate is every gate's.
 #[test]
-fn input_masks_per_gate_alone_drop_gate_by_gate() {
+fn input_masks_drop_gate_by_gate_on_every_path() {
     let x = input();
     let cot = init::normal(&mut init::rng(9), (4, 6, 5)).into_dyn();
     let layer = lstm(0.0, 0.0);
     let per_gate: Vec<Array2<f32>> = (0..4)
         .map(|k| Array2::from_shape_fn((4, 3), |(b, f)| ((b + f + k) % 3 != 0) as u8 as f32 * 1.5))
         .collect();
-    let run = |recurrent: Vec<Array2<f32>>| {
-        let masks = DropoutMasks {
-            input: per_gate.clone(),
-            recurrent,
-        };
+    let run = |input: Vec<Array2<f32>>, recurrent: Vec<Array2<f32>>| {
+        let masks = DropoutMasks { input, recurrent };
         let (out, tape) = layer
             .forward_train_with_masks(x.view().into_dyn(), CallArgs::default(), masks)
             .unwrap();
@@ -700,9 +698,18 @@ fn input_masks_per_gate_alone_drop_gate_by_gate() {
         all.push(grads.input);
         all
     };
-    let alone = run(Vec::new());
-    let beside_ones = run(vec![Array2::ones((4, 5)); 4]);
+    let alone = run(per_gate.clone(), Vec::new());
+    let beside_ones = run(per_gate.clone(), vec![Array2::ones((4, 5)); 4]);
     for (p, q) in alone.iter().zip(&beside_ones) {
         assert_close(p, q, "LSTM, input masks per gate");
+    }
+    // One input mask beside recurrent masks per gate is every gate's.
+    let recurrent: Vec<Array2<f32>> = (0..4)
+        .map(|k| Array2::from_shape_fn((4, 5), |(b, u)| ((b + u + k) % 4 != 0) as u8 as f32 * 1.25))
+        .collect();
+    let shared = run(vec![per_gate[1].clone()], recurrent.clone());
+    let copied = run(vec![per_gate[1].clone(); 4], recurrent);
+    for (p, q) in shared.iter().zip(&copied) {
+        assert_close(p, q, "LSTM, one input mask for every gate");
     }
 }

@@ -102,13 +102,19 @@ impl Dropout {
 /// and `recurrent_dropout` draw their masks here.
 pub(crate) fn seeded_mask(rate: f32, seed: u64, step: u64, shape: &[usize]) -> ArrayD<f32> {
     let scale = 1.0 / (1.0 - rate);
-    let mut rng = init::rng(splitmix64(
-        seed ^ splitmix64(step.wrapping_add(0x9e37_79b9)),
-    ));
+    let mut rng = mask_rng(seed, step);
+    // Dropped below the rate, kept from it up, as TensorFlow's `random >= rate`.
     ArrayD::from_shape_simple_fn(IxDyn(shape), || {
         let u: f32 = rng.random();
         if u < rate { 0.0 } else { scale }
     })
+}
+
+/// The generator a mask of `seed` and `step` draws from.
+fn mask_rng(seed: u64, step: u64) -> init::Rng {
+    init::rng(splitmix64(
+        seed ^ splitmix64(step.wrapping_add(0x9e37_79b9)),
+    ))
 }
 
 /// One step of SplitMix64: a well-mixed 64-bit number from another, so that
@@ -133,5 +139,15 @@ mod tests {
         assert_ne!(a, Dropout::new(0.5).unwrap().with_seed(Some(7)));
         assert_ne!(a, a.clone().with_seed(Some(8)));
         assert_ne!(a, a.clone().with_seed(None));
+    }
+
+    #[test]
+    fn a_number_drawn_exactly_at_the_rate_is_kept() {
+        let (seed, step) = (3, 5);
+        let u: f32 = mask_rng(seed, step).random();
+        let mask = seeded_mask(u, seed, step, &[2]);
+        assert_eq!(mask[[0]], 1.0 / (1.0 - u));
+        let just_above = f32::from_bits(u.to_bits() + 1);
+        assert_eq!(seeded_mask(just_above, seed, step, &[2])[[0]], 0.0);
     }
 }

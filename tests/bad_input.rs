@@ -646,26 +646,11 @@ fn catalogue() -> Vec<Entry> {
             Kind::Config,
             &["fit", "batch_size must be at least 1"],
             Box::new(|| {
-                let mut model = two_layer_model();
-                let labels = Array2::<usize>::zeros((2, 5)).into_dyn();
-                let inputs = x(2, 5, 4);
                 let config = FitConfig {
                     batch_size: 0,
                     ..FitConfig::default()
                 };
-                train::fit(
-                    &mut model,
-                    Dataset {
-                        x: inputs.view(),
-                        target: Target::Classes(labels.view()),
-                        mask: None,
-                    },
-                    Loss::SoftmaxCrossEntropy,
-                    &mut Adam::new(0.1),
-                    &config,
-                    |_, _| {},
-                )
-                .map(|_| ())
+                fit_two_examples(x(2, 5, 4), &config)
             }),
         ),
         (
@@ -691,22 +676,8 @@ fn catalogue() -> Vec<Entry> {
             Kind::NonFinite,
             &["fit", "the loss of epoch 1", "NaN"],
             Box::new(|| {
-                let mut model = two_layer_model();
-                let labels = Array2::<usize>::zeros((2, 5)).into_dyn();
                 let inputs = ArrayD::from_elem(IxDyn(&[2, 5, 4]), f32::NAN);
-                train::fit(
-                    &mut model,
-                    Dataset {
-                        x: inputs.view(),
-                        target: Target::Classes(labels.view()),
-                        mask: None,
-                    },
-                    Loss::SoftmaxCrossEntropy,
-                    &mut Adam::new(0.1),
-                    &FitConfig::default(),
-                    |_, _| {},
-                )
-                .map(|_| ())
+                fit_two_examples(inputs, &FitConfig::default())
             }),
         ),
         (
@@ -1056,15 +1027,20 @@ fn a_tape_from_a_layer_of_other_sizes_is_refused() {
     }
 }
 
-/// Two examples through `two_layer_model`, clipped to `clip_norm`.
+/// `fit_two_examples` on ordinary inputs, clipped to `clip_norm`.
 fn fit_with_clip_norm(clip_norm: f32) -> Result<()> {
-    let mut model = two_layer_model();
-    let labels = Array2::<usize>::zeros((2, 5)).into_dyn();
-    let inputs = x(2, 5, 4);
     let config = FitConfig {
         clip_norm: Some(clip_norm),
         ..FitConfig::default()
     };
+    fit_two_examples(x(2, 5, 4), &config)
+}
+
+/// `inputs` (two examples of 5 steps, 4 features, class 0 at every step)
+/// through `two_layer_model` with `config`.
+fn fit_two_examples(inputs: ArrayD<f32>, config: &FitConfig) -> Result<()> {
+    let mut model = two_layer_model();
+    let labels = Array2::<usize>::zeros((2, 5)).into_dyn();
     train::fit(
         &mut model,
         Dataset {
@@ -1074,7 +1050,7 @@ fn fit_with_clip_norm(clip_norm: f32) -> Result<()> {
         },
         Loss::SoftmaxCrossEntropy,
         &mut Adam::new(0.1),
-        &config,
+        config,
         |_, _| {},
     )
     .map(|_| ())

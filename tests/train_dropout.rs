@@ -288,17 +288,19 @@ fn both<C: CellBackward>(
     masks: DropoutMasks,
     cot: &ArrayD<f32>,
 ) -> (Vec<ArrayD<f32>>, Vec<ArrayD<f32>>) {
-    let run = |out: rnn_basics::rnn::RnnOutput, grads: train::Gradients| {
-        let mut all = vec![out.output];
-        all.extend(grads.weights);
-        all.push(grads.input);
-        all
-    };
     let (out, tape) = layer.forward_train(x.view(), args).unwrap();
-    let plain = run(out, layer.backward(&tape, &[cot.view()]).unwrap());
+    let plain = everything(out, layer.backward(&tape, &[cot.view()]).unwrap());
     let (out, tape) = layer.forward_train_with_masks(x, args, masks).unwrap();
-    let gated = run(out, layer.backward(&tape, &[cot.view()]).unwrap());
+    let gated = everything(out, layer.backward(&tape, &[cot.view()]).unwrap());
     (plain, gated)
+}
+
+/// The output, then the weights' gradients, then the input's.
+fn everything(out: rnn_basics::rnn::RnnOutput, grads: train::Gradients) -> Vec<ArrayD<f32>> {
+    let mut all = vec![out.output];
+    all.extend(grads.weights);
+    all.push(grads.input);
+    all
 }
 
 #[test]
@@ -692,11 +694,7 @@ fn input_masks_drop_gate_by_gate_on_every_path() {
         let (out, tape) = layer
             .forward_train_with_masks(x.view().into_dyn(), CallArgs::default(), masks)
             .unwrap();
-        let grads = layer.backward(&tape, &[cot.view()]).unwrap();
-        let mut all = vec![out.output];
-        all.extend(grads.weights);
-        all.push(grads.input);
-        all
+        everything(out, layer.backward(&tape, &[cot.view()]).unwrap())
     };
     let alone = run(per_gate.clone(), Vec::new());
     let beside_ones = run(per_gate.clone(), vec![Array2::ones((4, 5)); 4]);

@@ -711,3 +711,20 @@ fn input_masks_drop_gate_by_gate_on_every_path() {
         assert_close(p, q, "LSTM, one input mask for every gate");
     }
 }
+
+/// GRU with reset_after=False trains step by step: its tape keeps the
+/// input and, for every step, the previous `h`, the gates `z` and `r`,
+/// the candidate and `r * h_prev`.
+#[test]
+fn the_step_by_step_tape_counts_its_bytes() {
+    let (batch, time, features, units) = (4usize, 6usize, 3usize, 5usize);
+    let x = input();
+    let cell = GruCell::new(units, features, &mut init::rng(4))
+        .unwrap()
+        .with_reset_after(false);
+    let (_, tape) = Fused::from_cell(cell)
+        .forward_train(x.view().into_dyn(), CallArgs::default())
+        .unwrap();
+    let numbers = batch * time * features + time * 5 * batch * units;
+    assert_eq!(tape.bytes(), numbers * 4);
+}

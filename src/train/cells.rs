@@ -389,3 +389,34 @@ impl CellBackward for GruCell {
         vec![dh_prev]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::init;
+
+    /// A step's cache holds the previous state and, per cell, what its
+    /// backward step reads: the new `h` (SimpleRNN); the previous `c`, the
+    /// four gates and `tanh(c)` (LSTM); the gates `z` and `r`, the
+    /// candidate and the recurrent part inside it (GRU, either form).
+    #[test]
+    fn a_step_cache_counts_its_numbers() {
+        let (batch, features, units) = (3, 2, 4);
+        let mut rng = init::rng(7);
+        let state = || Array2::<f32>::zeros((batch, units));
+        let xw = |gates: usize| Array2::<f32>::ones((batch, gates * units));
+        let simple = SimpleRnnCell::new(units, features, &mut rng).unwrap();
+        let cache = simple.recur_cached(xw(1).view(), &mut [state()]);
+        assert_eq!(cache.numbers(), 2 * batch * units);
+        let lstm = LstmCell::new(units, features, &mut rng).unwrap();
+        let cache = lstm.recur_cached(xw(4).view(), &mut [state(), state()]);
+        assert_eq!(cache.numbers(), 7 * batch * units);
+        for reset_after in [true, false] {
+            let gru = GruCell::new(units, features, &mut rng)
+                .unwrap()
+                .with_reset_after(reset_after);
+            let cache = gru.recur_cached(xw(3).view(), &mut [state()]);
+            assert_eq!(cache.numbers(), 5 * batch * units, "{reset_after}");
+        }
+    }
+}

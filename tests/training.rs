@@ -400,3 +400,28 @@ fn an_epoch_report_is_one_line_of_progress() {
     );
     assert_eq!(report(12, None).to_string(), "epoch 12/30  loss 0.6532");
 }
+
+/// An epoch's accuracy counts every batch's right answers, the short last
+/// one's too: with a learning rate of zero it is the whole data's.
+#[test]
+fn an_epochs_accuracy_counts_every_batch() {
+    let (x, mask, labels) = sentiment_data();
+    for seed in 0..4 {
+        let mut model = sentiment_model(5, seed);
+        let config = FitConfig {
+            epochs: 1,
+            batch_size: 3,
+            shuffle: false,
+            seed: 0,
+            clip_norm: None,
+        };
+        let history = fit_sentiment(&mut model, &mut Sgd::new(0.0), &config, |_, _| {}).unwrap();
+        let logits = model
+            .forward_masked(x.view().into_dyn(), Some(mask.view()))
+            .unwrap();
+        let right = (0..4)
+            .filter(|&b| usize::from(logits[[b, 1]] > logits[[b, 0]]) == labels[b])
+            .count();
+        assert_eq!(history.accuracy, [right as f32 / 4.0], "seed {seed}");
+    }
+}

@@ -430,3 +430,24 @@ fn a_cell_written_outside_the_crate_runs_in_the_loop() {
         assert!(max_diff(&out.states[0], &h) < TOL);
     }
 }
+
+/// The loop wrapper's weights are its cell's, to read and to write: what
+/// `weights_mut` writes is what the next call runs with.
+#[test]
+fn the_loop_wrappers_weights_are_its_cells() {
+    let mut rng = init::rng(23);
+    let cell = LstmCell::new(4, 3, &mut rng).unwrap();
+    let mut layer = Rnn::new(cell.clone());
+    let x = init::normal(&mut rng, (2, 5, 3)).into_dyn();
+    assert_eq!(layer.weights(), cell.weights());
+    let mut count = 0;
+    for mut w in layer.weights_mut() {
+        w.fill(0.0);
+        count += 1;
+    }
+    assert_eq!(count, cell.weights().len());
+    assert!(layer.weights().iter().all(|w| w.iter().all(|v| *v == 0.0)));
+    // All weights zero: every gate is a half, c = 0.5 · tanh(0) = 0, h = 0.
+    let out = layer.call_with(x.view(), CallArgs::default()).unwrap();
+    assert!(out.output.iter().all(|v| *v == 0.0), "{:?}", out.output);
+}

@@ -225,6 +225,23 @@ fn catalogue() -> Vec<Entry> {
             }),
         ),
         (
+            "Bidirectional LSTM with two initial states",
+            Kind::Count,
+            &["Bidirectional", "initial states", "expected 4, got 2"],
+            Box::new(|| {
+                let bi = Bidirectional::new(lstm(), lstm(), MergeMode::Concat)?;
+                let states = vec![Array2::zeros((2, 3)); 2];
+                bi.call_with(
+                    x(2, 5, 4).view(),
+                    CallArgs {
+                        mask: None,
+                        initial_state: Some(&states),
+                    },
+                )
+                .map(|_| ())
+            }),
+        ),
+        (
             "a cell step of the wrong width",
             Kind::Shape,
             &["SimpleRNNCell", "input step", "(batch, 4)", "(1, 3)"],

@@ -163,7 +163,6 @@ fn fit_sentiment(
 }
 
 fn train_sentiment(seed: u64) -> (Vec<f32>, usize) {
-    let (x, mask, labels) = sentiment_data();
     let mut model = sentiment_model(10, seed);
     let config = FitConfig {
         epochs: 30,
@@ -173,13 +172,18 @@ fn train_sentiment(seed: u64) -> (Vec<f32>, usize) {
         clip_norm: None,
     };
     let history = fit_sentiment(&mut model, &mut Adam::new(0.01), &config, |_, _| {}).unwrap();
+    (history.loss, words_right(&model))
+}
+
+/// How many of the four words the model gets right.
+fn words_right(model: &Sequential) -> usize {
+    let (x, mask, labels) = sentiment_data();
     let logits = model
         .forward_masked(x.view().into_dyn(), Some(mask.view()))
         .unwrap();
-    let correct = (0..4)
+    (0..4)
         .filter(|&b| usize::from(logits[[b, 1]] > logits[[b, 0]]) == labels[b])
-        .count();
-    (history.loss, correct)
+        .count()
 }
 
 #[test]
@@ -405,7 +409,6 @@ fn an_epoch_report_is_one_line_of_progress() {
 /// one's too: with a learning rate of zero it is the whole data's.
 #[test]
 fn an_epochs_accuracy_counts_every_batch() {
-    let (x, mask, labels) = sentiment_data();
     for seed in 0..4 {
         let mut model = sentiment_model(5, seed);
         let config = FitConfig {
@@ -416,12 +419,7 @@ fn an_epochs_accuracy_counts_every_batch() {
             clip_norm: None,
         };
         let history = fit_sentiment(&mut model, &mut Sgd::new(0.0), &config, |_, _| {}).unwrap();
-        let logits = model
-            .forward_masked(x.view().into_dyn(), Some(mask.view()))
-            .unwrap();
-        let right = (0..4)
-            .filter(|&b| usize::from(logits[[b, 1]] > logits[[b, 0]]) == labels[b])
-            .count();
-        assert_eq!(history.accuracy, [right as f32 / 4.0], "seed {seed}");
+        let right = words_right(&model) as f32 / 4.0;
+        assert_eq!(history.accuracy, [right], "seed {seed}");
     }
 }

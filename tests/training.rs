@@ -200,13 +200,9 @@ fn the_sentiment_lab_learns_with_any_seed() {
     }
 }
 
-/// An epoch's loss is the mean over its examples, a short last batch
-/// weighing as little as it holds: with a learning rate of zero the
-/// weights stay, so it is the loss of the whole data at once.
-#[test]
-fn an_epochs_loss_is_the_mean_over_its_examples() {
-    let (x, mask, labels) = sentiment_data();
-    let mut model = sentiment_model(5, 8);
+/// One epoch on the four words in batches of 3 and 1, at a learning rate
+/// of zero: the weights stay as they were.
+fn one_epoch_standing_still(model: &mut Sequential) -> train::History {
     let config = FitConfig {
         epochs: 1,
         batch_size: 3,
@@ -214,7 +210,17 @@ fn an_epochs_loss_is_the_mean_over_its_examples() {
         seed: 0,
         clip_norm: None,
     };
-    let history = fit_sentiment(&mut model, &mut Sgd::new(0.0), &config, |_, _| {}).unwrap();
+    fit_sentiment(model, &mut Sgd::new(0.0), &config, |_, _| {}).unwrap()
+}
+
+/// An epoch's loss is the mean over its examples, a short last batch
+/// weighing as little as it holds: with a learning rate of zero the
+/// weights stay, so it is the loss of the whole data at once.
+#[test]
+fn an_epochs_loss_is_the_mean_over_its_examples() {
+    let (x, mask, labels) = sentiment_data();
+    let mut model = sentiment_model(5, 8);
+    let history = one_epoch_standing_still(&mut model);
     let logits = model
         .forward_masked(x.view().into_dyn(), Some(mask.view()))
         .unwrap();
@@ -411,14 +417,7 @@ fn an_epoch_report_is_one_line_of_progress() {
 fn an_epochs_accuracy_counts_every_batch() {
     for seed in 0..4 {
         let mut model = sentiment_model(5, seed);
-        let config = FitConfig {
-            epochs: 1,
-            batch_size: 3,
-            shuffle: false,
-            seed: 0,
-            clip_norm: None,
-        };
-        let history = fit_sentiment(&mut model, &mut Sgd::new(0.0), &config, |_, _| {}).unwrap();
+        let history = one_epoch_standing_still(&mut model);
         let right = words_right(&model) as f32 / 4.0;
         assert_eq!(history.accuracy, [right], "seed {seed}");
     }

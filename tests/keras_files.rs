@@ -249,3 +249,31 @@ fn recurrent_dropout_options_are_read_trained_and_written() {
         assert_eq!(dropout_rates(&again), rates, "{name} written and read back");
     }
 }
+
+/// A `Dropout` layer's `seed` goes into the file the writer writes and
+/// comes back from it; a layer without one comes back without one. (No
+/// file Keras saved has a seeded `Dropout`, so the fixtures cannot show it.)
+#[test]
+fn a_dropout_layers_seed_is_written_and_read_back() {
+    use rnn_basics::init;
+    use rnn_basics::layers::{Dropout, SimpleRnn};
+    use rnn_basics::model::{ModelLayer, Sequential};
+    let mut model = Sequential::new(&[None, None, Some(3)]);
+    model
+        .add(Dropout::new(0.25).unwrap().with_seed(Some(7)))
+        .unwrap()
+        .add(SimpleRnn::new(2, 3, &mut init::rng(1)).unwrap())
+        .unwrap()
+        .add(Dropout::new(0.5).unwrap())
+        .unwrap();
+    let again = file::load_model_bytes(&file::keras_bytes(&model).unwrap()).unwrap();
+    let dropouts: Vec<(f32, Option<u64>)> = again
+        .layers()
+        .iter()
+        .filter_map(|l| match l {
+            ModelLayer::Dropout(d) => Some((d.rate(), d.seed())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(dropouts, [(0.25, Some(7)), (0.5, None)]);
+}

@@ -451,3 +451,27 @@ fn the_loop_wrappers_weights_are_its_cells() {
     let out = layer.call_with(x.view(), CallArgs::default()).unwrap();
     assert!(out.output.iter().all(|v| *v == 0.0), "{:?}", out.output);
 }
+
+/// The loop wrapper reports the config it runs with, and what `config_mut`
+/// changes is what its next call does.
+#[test]
+fn the_loop_wrappers_config_is_the_one_it_runs_with() {
+    let mut rng = init::rng(29);
+    let config = RnnConfig {
+        return_sequences: true,
+        go_backwards: true,
+        ..RnnConfig::default()
+    };
+    let mut layer = Rnn::new(LstmCell::new(4, 3, &mut rng).unwrap()).with_config(config);
+    assert_eq!(layer.config(), &config);
+    let x = init::normal(&mut rng, (2, 5, 3)).into_dyn();
+    let out = layer.call_with(x.view(), CallArgs::default()).unwrap();
+    assert_eq!(out.output.shape(), [2, 5, 4]);
+
+    layer.config_mut().return_sequences = false;
+    assert!(!layer.config().return_sequences);
+    let last = layer.call_with(x.view(), CallArgs::default()).unwrap();
+    assert_eq!(last.output.shape(), [2, 4]);
+    // Without the sequence, the output is the sequence's last step.
+    assert_eq!(last.output, out.output.slice(s![.., 4, ..]).into_dyn());
+}

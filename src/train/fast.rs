@@ -1121,3 +1121,23 @@ fn gru_back_loop(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::transpose_columns;
+
+    /// Columns 1..3 of a 2 × 3 matrix become two rows, 4 apart; no columns,
+    /// or no rows, write nothing.
+    #[test]
+    fn transpose_columns_moves_columns_to_rows() {
+        let from = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let mut to = [0.0; 8];
+        transpose_columns(&from, 2, 3, 1..3, &mut to, 4);
+        assert_eq!(to, [2.0, 5.0, 0.0, 0.0, 3.0, 6.0, 0.0, 0.0]);
+        for (rows, columns, ld) in [(2, 1..1, 2), (0, 0..3, 1)] {
+            let mut to = [9.0; 2];
+            transpose_columns(&from, rows, 3, columns, &mut to, ld);
+            assert_eq!(to, [9.0; 2]);
+        }
+    }
+}

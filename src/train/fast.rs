@@ -261,17 +261,17 @@ pub(crate) fn forward(
             let nb = bs.len();
             // SAFETY (every `rows` below): part p reads and writes only the
             // rows of its examples `bs`, of each step and slot.
-            let state = |s: Shared, slot: usize| unsafe {
+            let initial = |s: Shared| unsafe {
                 Array2::from_shape_vec(
                     (nb, units),
-                    s.rows((slot * batch + bs.start) * units, nb * units)
+                    s.rows(bs.start * units, nb * units) // slot 0: the initial states
                         .to_vec(),
                 )
                 .expect("nb × units")
             };
-            let mut states = vec![state(hs, 0)];
+            let mut states = vec![initial(hs)];
             if lstm {
-                states.push(state(cs, 0));
+                states.push(initial(cs));
             }
             let mut kept = Kept::new(mask, bs.clone(), &states);
             let step_rows = |s: Shared, t: usize, w: usize| unsafe {

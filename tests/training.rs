@@ -422,3 +422,24 @@ fn an_epochs_accuracy_counts_every_batch() {
         assert_eq!(history.accuracy, [right], "seed {seed}");
     }
 }
+
+/// Cross-entropy's value worked by hand: two logits alike give ln 2 for
+/// either label, even as large as 1000 (the softmax is taken from the
+/// row's largest logit, so nothing overflows); logits (0, ln 3) give
+/// probabilities (1/4, 3/4), so label 1 costs ln(4/3). The loss is the mean
+/// of the two, and the gradient (softmax - one-hot) / 2.
+#[test]
+fn softmax_cross_entropy_is_worked_by_hand() {
+    let logits = array![[1000.0f32, 1000.0], [0.0, 3.0f32.ln()]].into_dyn();
+    let labels = array![0usize, 1].into_dyn();
+    let (loss, grad) = train::softmax_cross_entropy(logits.view(), labels.view()).unwrap();
+    let want = (2.0f32.ln() + (4.0f32 / 3.0).ln()) / 2.0;
+    assert!((loss - want).abs() < 1e-6, "{loss} vs {want}");
+    let want_grad = array![[-0.25f32, 0.25], [0.125, -0.125]].into_dyn();
+    assert!(
+        grad.iter()
+            .zip(&want_grad)
+            .all(|(g, w)| (g - w).abs() < 1e-6),
+        "{grad} vs {want_grad}"
+    );
+}

@@ -64,8 +64,8 @@ pub fn softmax_cross_entropy(
         .and(&labels)
         .for_each(|mut row, &label| {
             let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let log_sum = row.iter().map(|v| (v - max).exp()).sum::<f32>().ln() + max;
-            total += (log_sum - row[label]) as f64;
+            let log_sum = row.iter().map(|v| (v - max).exp()).sum::<f32>().ln();
+            total += (log_sum - (row[label] - max)) as f64;
             let mut probs = row.to_vec();
             softmax_inplace(&mut probs);
             for (g, p) in row.iter_mut().zip(probs) {

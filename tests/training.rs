@@ -436,6 +436,7 @@ fn softmax_cross_entropy_is_worked_by_hand() {
     let want = (2.0f32.ln() + (4.0f32 / 3.0).ln()) / 2.0;
     assert!((loss - want).abs() < 1e-6, "{loss} vs {want}");
     let want_grad = array![[-0.25f32, 0.25], [0.125, -0.125]].into_dyn();
+    assert_eq!(grad.shape(), want_grad.shape());
     assert!(
         grad.iter()
             .zip(&want_grad)

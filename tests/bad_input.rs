@@ -67,6 +67,14 @@ fn call(layer: &impl Recurrent, x: ArrayD<f32>) -> Result<()> {
     layer.call_with(x.view(), CallArgs::default()).map(|_| ())
 }
 
+/// A call's arguments with these initial states and no mask.
+fn with_states(states: &[Array2<f32>]) -> CallArgs<'_> {
+    CallArgs {
+        mask: None,
+        initial_state: Some(states),
+    }
+}
+
 fn case_text() -> serde_json::Value {
     serde_json::from_str(
         &std::fs::read_to_string("tests/keras_cases/lstm_return_state.json").unwrap(),
@@ -180,13 +188,7 @@ fn catalogue() -> Vec<Entry> {
             Box::new(|| {
                 let states = vec![Array2::zeros((2, 3))];
                 lstm()
-                    .call_with(
-                        x(2, 5, 4).view(),
-                        CallArgs {
-                            mask: None,
-                            initial_state: Some(&states),
-                        },
-                    )
+                    .call_with(x(2, 5, 4).view(), with_states(&states))
                     .map(|_| ())
             }),
         ),
@@ -197,13 +199,7 @@ fn catalogue() -> Vec<Entry> {
             Box::new(|| {
                 let states = vec![Array2::zeros((2, 3)), Array2::zeros((2, 4))];
                 lstm()
-                    .call_with(
-                        x(2, 5, 4).view(),
-                        CallArgs {
-                            mask: None,
-                            initial_state: Some(&states),
-                        },
-                    )
+                    .call_with(x(2, 5, 4).view(), with_states(&states))
                     .map(|_| ())
             }),
         ),
@@ -214,14 +210,8 @@ fn catalogue() -> Vec<Entry> {
             Box::new(|| {
                 let bi = Bidirectional::new(simple(), simple(), MergeMode::Concat)?;
                 let states = vec![Array2::zeros((1, 2)); 3];
-                bi.call_with(
-                    x(1, 5, 4).view(),
-                    CallArgs {
-                        mask: None,
-                        initial_state: Some(&states),
-                    },
-                )
-                .map(|_| ())
+                bi.call_with(x(1, 5, 4).view(), with_states(&states))
+                    .map(|_| ())
             }),
         ),
         (
@@ -231,14 +221,8 @@ fn catalogue() -> Vec<Entry> {
             Box::new(|| {
                 let bi = Bidirectional::new(lstm(), lstm(), MergeMode::Concat)?;
                 let states = vec![Array2::zeros((2, 3)); 2];
-                bi.call_with(
-                    x(2, 5, 4).view(),
-                    CallArgs {
-                        mask: None,
-                        initial_state: Some(&states),
-                    },
-                )
-                .map(|_| ())
+                bi.call_with(x(2, 5, 4).view(), with_states(&states))
+                    .map(|_| ())
             }),
         ),
         (
